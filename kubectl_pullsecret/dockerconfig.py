@@ -37,8 +37,8 @@ class RegistryEntry:
 
     key: str
     username: str
-    password: str
-    email: str
+    password: str = field(repr=False)
+    email: str = ""
     # Does `auth` agree with the username and password written beside it? "absent" (no auth),
     # "only" (auth alone), "agrees" or "differs" (auth wins, so the written pair is unused).
     auth: str = "absent"
@@ -64,9 +64,9 @@ class DecodedSecret:
 @dataclass
 class _GoEntry:
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
     email: str = ""
-    auth: str = ""
+    auth: str = field(default="", repr=False)
     seen: set[str] = field(default_factory=set)
 
 
@@ -164,7 +164,7 @@ def decode_auth_field(auth: str) -> tuple[str, str]:
 
 def _to_registry_entry(key: str, go_entry: _GoEntry) -> RegistryEntry:
     if not go_entry.auth:
-        return RegistryEntry(key, go_entry.username, go_entry.password, go_entry.email)
+        return RegistryEntry(key, go_entry.username, go_entry.password, go_entry.email, "absent")
     try:
         username, password = decode_auth_field(go_entry.auth)
     except DockerConfigError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kubectl_pullsecret.dockerconfig import RegistryEntry
 
@@ -304,7 +304,7 @@ class Credential:
     key: str  # the key as the kubelet normalized it
     written_key: str  # the key as written in the config
     username: str
-    password: str
+    password: str = field(repr=False)
     email: str = ""
 
 

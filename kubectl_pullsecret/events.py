@@ -1,0 +1,164 @@
+"""Reading the kubelet's image-pull events and waiting messages.
+
+Formats from pkg/kubelet/images (image_manager.go, types.go) and pkg/kubelet/kubelet_pods.go.
+Event text is written by whoever can create Events in a namespace, so it is treated as hostile:
+it is classified, scrubbed of anything that looks like a credential, and bounded in length.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+FAILED_TO_RETRIEVE_PULL_SECRET = "FailedToRetrieveImagePullSecret"
+# Waiting reasons set by the kubelet's image manager (images/types.go).
+PULL_FAILURE_REASONS = frozenset(
+    {
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "InvalidImageName",
+        "ErrImageNeverPull",
+        "ImageInspectError",
+        "RegistryUnavailable",
+        "SignatureValidationFailed",
+    }
+)
+# Event reasons that can carry pull failures; the server filters on these (field selectors).
+PULL_EVENT_REASONS = (
+    "Failed",
+    "InspectFailed",
+    "ErrImageNeverPull",
+    FAILED_TO_RETRIEVE_PULL_SECRET,
+)
+
+MAX_MESSAGE_LENGTH = 400
+
+_MISSING_SECRETS = re.compile(r"Unable to retrieve some image pull secrets \((.*)\); attempting")
+_FAILED_TO_PULL = re.compile(r'^Failed to pull image "[^"]*": (.*)$', re.S)
+_BACKOFF_WITH_ERROR = re.compile(r'^Back-off pulling image "[^"]*": (?:ErrImagePull: )?(.*)$', re.S)
+_FIELD_PATH = re.compile(r"^spec\.(containers|initContainers|ephemeralContainers)\{(.+)\}$")
+
+
+class PullError(str, Enum):
+    AUTH = "auth"
+    NOT_FOUND = "not-found"
+    RATE_LIMITED = "rate-limited"
+    UNREACHABLE = "unreachable"
+    UNKNOWN = "unknown"
+
+
+# Order matters: rate limiting and transport errors can mention "unauthorized" further on.
+_CLASSIFIERS: tuple[tuple[PullError, re.Pattern[str]], ...] = (
+    (PullError.RATE_LIMITED, re.compile(r"toomanyrequests|429 Too Many Requests|rate limit", re.I)),
+    (
+        PullError.UNREACHABLE,
+        re.compile(
+            r"no such host|i/o timeout|connection refused|x509: certificate|tls: |"
+            r"network is unreachable|no route to host|TLS handshake timeout|"
+            r"connection reset by peer|server misbehaving|certificate signed by unknown authority",
+            re.I,
+        ),
+    ),
+    (
+        PullError.AUTH,
+        re.compile(
+            r"pull access denied|401 Unauthorized|403 Forbidden|no basic auth credentials|"
+            r"unauthorized: |authentication required|insufficient_scope|"
+            r"requested access to the resource is denied|failed to authorize|denied: ",
+            re.I,
+        ),
+    ),
+    (
+        PullError.NOT_FOUND,
+        re.compile(r"manifest unknown|not found|404 Not Found|name unknown", re.I),
+    ),
+)
+
+
+def classify_pull_error(message: str) -> PullError:
+    for kind, pattern in _CLASSIFIERS:
+        if pattern.search(message):
+            return kind
+    return PullError.UNKNOWN
+
+
+_SCRUBBERS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # userinfo in URLs: scheme://user:password@host
+    (re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@"), r"\1<redacted>@"),
+    (re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 <redacted>"),
+    (
+        re.compile(
+            r'(?i)("?(?:password|auth|token|access_token|identitytoken)"?\s*[:=]\s*)"?[^\s",}]+'
+        ),
+        r"\1<redacted>",
+    ),
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def scrub(text: str, limit: int = MAX_MESSAGE_LENGTH) -> str:
+    """Hostile text made safe to show: credentials masked, control characters dropped, bounded."""
+    for pattern, replacement in _SCRUBBERS:
+        text = pattern.sub(replacement, text)
+    text = _CONTROL.sub("", text).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def parse_missing_pull_secrets(message: str) -> list[str]:
+    """The secret names in a FailedToRetrieveImagePullSecret message."""
+    match = _MISSING_SECRETS.search(message)
+    if match is None:
+        return []
+    return [name.strip() for name in match.group(1).split(",") if name.strip()]
+
+
+def runtime_error_of(message: str) -> str | None:
+    """The runtime's error inside a kubelet message, or None when the message has none.
+
+    Handles `Failed to pull image "<img>": <err>` and, from 1.32 on, the back-off waiting
+    message `Back-off pulling image "<img>": ErrImagePull: <err>`.
+    """
+    for pattern in (_FAILED_TO_PULL, _BACKOFF_WITH_ERROR):
+        match = pattern.match(message)
+        if match and match.group(1).strip():
+            return match.group(1)
+    return None
+
+
+@dataclass(frozen=True)
+class ContainerRef:
+    kind: str  # containers | initContainers | ephemeralContainers
+    name: str
+
+
+def container_of(field_path: str) -> ContainerRef | None:
+    match = _FIELD_PATH.match(field_path or "")
+    return ContainerRef(match.group(1), match.group(2)) if match else None
+
+
+@dataclass(frozen=True)
+class PodEvent:
+    """The fields of a core/v1 Event that the diagnosis reads."""
+
+    reason: str
+    message: str
+    type: str
+    field_path: str
+    count: int
+    last_seen: str  # RFC 3339; sorts chronologically as text
+
+    @property
+    def container(self) -> ContainerRef | None:
+        return container_of(self.field_path)
+
+    @property
+    def is_pull_failure(self) -> bool:
+        if self.reason == FAILED_TO_RETRIEVE_PULL_SECRET:
+            return True
+        if self.reason in ("InspectFailed", "ErrImageNeverPull"):
+            return True
+        return self.reason == "Failed" and (
+            self.message.startswith("Failed to pull image")
+            or self.message.removeprefix("Error: ") in PULL_FAILURE_REASONS
+        )
