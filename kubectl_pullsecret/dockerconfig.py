@@ -256,3 +256,59 @@ def decode_secret_data(data: Mapping[str, object] | None) -> tuple[dict[str, byt
         except (binascii.Error, ValueError):
             broken.append(str(key))
     return decoded, broken
+
+
+def decode_config_file(raw: bytes) -> DecodedSecret:
+    """A local file for `check --file`: a docker config.json, a legacy .dockercfg map, or a
+    Secret manifest (YAML or JSON, `data` or `stringData`), decoded as the kubelet would."""
+    try:
+        document = _go_json_loads(raw)
+    except DockerConfigError:
+        document = None
+        manifest = _load_yaml_manifest(raw)
+        if manifest is None:
+            return DecodedSecret(
+                "file", None, used=True, error="neither JSON nor a YAML Secret manifest"
+            )
+        return _decode_manifest(manifest)
+    if isinstance(document, _Pairs):
+        names = [name for name, _ in document]
+        if any(_fold_equal(n, "auths") for n in names):
+            return _decode_file_as(DOCKER_CONFIG_JSON_TYPE, raw)
+        if "kind" in names and "apiVersion" in names:
+            return _decode_manifest(json.loads(raw.decode("utf-8", "replace")))
+    return _decode_file_as(DOCKERCFG_TYPE, raw)
+
+
+def _decode_file_as(secret_type: str, raw: bytes) -> DecodedSecret:
+    return decode_secret(secret_type, {PULL_SECRET_TYPES[secret_type]: raw})
+
+
+def _load_yaml_manifest(raw: bytes) -> dict | None:
+    import yaml
+
+    try:
+        document = yaml.safe_load(raw.decode("utf-8", "replace"))
+    except yaml.YAMLError:
+        return None
+    return document if isinstance(document, dict) and document.get("kind") == "Secret" else None
+
+
+def _decode_manifest(manifest: dict) -> DecodedSecret:
+    if manifest.get("kind") != "Secret":
+        return DecodedSecret(
+            "file", None, used=True, error=f"a {manifest.get('kind')!s:.40} manifest, not a Secret"
+        )
+    data, broken = decode_secret_data(
+        manifest.get("data") if isinstance(manifest.get("data"), dict) else {}
+    )
+    string_data = manifest.get("stringData")
+    if isinstance(string_data, dict):  # the API server merges stringData over data
+        data.update({str(k): str(v).encode() for k, v in string_data.items()})
+    secret_type = manifest.get("type") if isinstance(manifest.get("type"), str) else "Opaque"
+    key = PULL_SECRET_TYPES.get(secret_type)
+    if key in broken and key not in data:
+        return DecodedSecret(
+            secret_type, key, used=True, error=f"the {key} value is not valid base64"
+        )
+    return decode_secret(secret_type, data)

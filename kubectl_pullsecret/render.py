@@ -1,0 +1,276 @@
+"""Rendering reports as tables (for people) and JSON/YAML (a stable contract for scripts). Pure."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from kubectl_pullsecret import __version__
+from kubectl_pullsecret.check import CheckReport
+from kubectl_pullsecret.diagnosis import ContainerReport
+from kubectl_pullsecret.problems import Problem, Severity
+from kubectl_pullsecret.show import SecretView
+
+API_VERSION = "kubectl-pullsecret/v1"
+# C0/C1 controls and bidi overrides: hostile names must not repaint or reorder the terminal.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return _UNSAFE.sub("?", text)
+
+
+def _clean(value: Any) -> Any:
+    """Make decoded strings safe to encode (lone surrogates from invalid UTF-8)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def serialize(document: dict[str, Any], output: str) -> str:
+    document = _clean(document)
+    if output == "yaml":
+        import yaml
+
+        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1_000_000)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], no_headers: bool = False) -> str:
+    from tabulate import tabulate
+
+    safe_rows = [[terminal_safe(str(cell)) for cell in row] for row in rows]
+    if not safe_rows:
+        return ""
+    text = tabulate(
+        safe_rows,
+        headers=() if no_headers else list(headers),
+        tablefmt="plain",
+        disable_numparse=True,
+    )
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def _problem_lines(problems: Sequence[Problem], indent: str = "  ") -> list[str]:
+    lines = []
+    for problem in problems:
+        lines.append(
+            terminal_safe(
+                f"{indent}{problem.severity.value:<8}{problem.code.value}: {problem.message}"
+            )
+        )
+        if problem.hint:
+            lines.append(terminal_safe(f"{indent}{'':<8}fix: {problem.hint}"))
+    return lines
+
+
+def _codes(problems: Sequence[Problem]) -> str:
+    codes = [p.code.value for p in problems if p.severity is not Severity.INFO]
+    return ",".join(dict.fromkeys(codes)) or "-"
+
+
+# --- diagnose ---------------------------------------------------------------------------------
+
+
+def _state(report: ContainerReport) -> str:
+    return f"{report.state} (latent)" if report.latent and report.has_findings else report.state
+
+
+def diagnose_table(reports: Sequence[ContainerReport], wide: bool, no_headers: bool) -> str:
+    headers = ["NAMESPACE", "POD", "CONTAINER", "IMAGE", "REGISTRY", "STATE", "PROBLEMS"]
+    if wide:
+        headers += ["REPOSITORY", "SECRETS", "SERVICEACCOUNT", "CREDENTIALS"]
+    rows = []
+    for r in reports:
+        container = (
+            r.container
+            if r.kind == "containers"
+            else f"{r.container} ({r.kind.removesuffix('Containers')})"
+        )
+        row = [
+            r.namespace,
+            r.pod,
+            container,
+            r.image,
+            r.registry or "-",
+            _state(r),
+            _codes(r.problems),
+        ]
+        if wide:
+            creds = ",".join(f"{c.secret}:{c.key}" for c in r.credentials) or "-"
+            row += [r.repository or "-", ",".join(r.secrets) or "-", r.service_account, creds]
+        rows.append(row)
+    text = table(headers, rows, no_headers)
+    if no_headers:
+        return text
+    details: list[str] = []
+    for r in reports:
+        if not r.problems and not r.credentials:
+            continue
+        details.append("")
+        details.append(terminal_safe(f"{r.namespace}/{r.pod} {r.container}: {r.image}"))
+        if r.credentials:
+            offered = ", ".join(
+                f"{c.secret} (key {c.key}, user {c.username or '<empty>'})" for c in r.credentials
+            )
+            details.append(terminal_safe(f"  credentials, in the kubelet's order: {offered}"))
+        details.extend(_problem_lines(r.problems))
+    return text + "\n".join(details) + ("\n" if details else "")
+
+
+def diagnose_document(reports: Sequence[ContainerReport]) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "PullSecretDiagnosis",
+        "items": [
+            {
+                "namespace": r.namespace,
+                "pod": r.pod,
+                "container": r.container,
+                "containerType": r.kind,
+                "image": r.image,
+                "repository": r.repository,
+                "registry": r.registry,
+                "state": r.state,
+                "podPhase": r.pod_phase,
+                "latent": r.latent,
+                "serviceAccount": r.service_account,
+                "secrets": list(r.secrets),
+                "credentials": [
+                    {"secret": c.secret, "key": c.key, "username": c.username}
+                    for c in r.credentials
+                ],
+                "problems": [p.as_dict() for p in r.problems],
+            }
+            for r in reports
+        ],
+    }
+
+
+# --- show -------------------------------------------------------------------------------------
+
+
+def _password(entry: Any) -> str:
+    return (
+        f"{entry.password} ({entry.password_length} chars)"
+        if entry.password == "<redacted>"
+        else entry.password
+    )
+
+
+def show_table(view: SecretView) -> str:
+    lines = [
+        terminal_safe(f"Secret:     {view.namespace}/{view.name}"),
+        terminal_safe(f"Type:       {view.type}"),
+        terminal_safe(f"Data key:   {view.data_key or '-'}"),
+        terminal_safe(f"Used by:    {', '.join(view.used_by) or '-'}"),
+        "",
+    ]
+    rows = [
+        [e.key, e.registry or "(ignored)", e.username or "-", e.email or "-", _password(e), e.auth]
+        for e in view.entries
+    ]
+    text = "\n".join(lines) + "\n"
+    if rows:
+        text += table(["KEY", "KUBELET KEY", "USERNAME", "EMAIL", "PASSWORD", "AUTH"], rows)
+    if view.problems:
+        text += "\nProblems:\n" + "\n".join(_problem_lines(view.problems)) + "\n"
+    return text
+
+
+def secret_document(view: SecretView) -> dict[str, Any]:
+    return {
+        "namespace": view.namespace,
+        "name": view.name,
+        "type": view.type,
+        "dataKey": view.data_key,
+        "entries": [
+            {
+                "key": e.key,
+                "registry": e.registry,
+                "username": e.username,
+                "email": e.email,
+                "password": e.password,
+                "passwordLength": e.password_length,
+                "auth": e.auth,
+            }
+            for e in view.entries
+        ],
+        "problems": [p.as_dict() for p in view.problems],
+        "usedBy": list(view.used_by),
+    }
+
+
+def show_document(view: SecretView) -> dict[str, Any]:
+    return {"apiVersion": API_VERSION, "kind": "PullSecret", **secret_document(view)}
+
+
+def inventory_table(views: Sequence[SecretView], no_headers: bool = False) -> str:
+    rows = [
+        [
+            v.namespace,
+            v.name,
+            v.type,
+            ",".join(e.registry or f"({e.key})" for e in v.entries) or "-",
+            _codes(v.problems),
+        ]
+        for v in views
+    ]
+    return table(["NAMESPACE", "NAME", "TYPE", "REGISTRIES", "PROBLEMS"], rows, no_headers)
+
+
+def inventory_document(views: Sequence[SecretView]) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "PullSecretList",
+        "items": [secret_document(v) for v in views],
+    }
+
+
+# --- check ------------------------------------------------------------------------------------
+
+
+def check_table(report: CheckReport) -> str:
+    lines = [
+        terminal_safe(f"Image:       {report.image}"),
+        terminal_safe(f"Repository:  {report.repository or '-'}"),
+        terminal_safe(f"Registry:    {report.registry or '-'}"),
+        "",
+    ]
+    text = "\n".join(lines) + "\n"
+    if report.matches:
+        text += "Credentials the kubelet offers, in order (the first that works wins; a failure is not skipped):\n"
+        rows = [
+            [str(i), m.source, m.key, m.username or "-"] for i, m in enumerate(report.matches, 1)
+        ]
+        text += table(["#", "SOURCE", "KEY", "USERNAME"], rows)
+    else:
+        text += "No credential matches: the kubelet pulls anonymously (or with node credentials).\n"
+    if report.problems:
+        text += "\nProblems:\n" + "\n".join(_problem_lines(report.problems)) + "\n"
+    return text
+
+
+def check_document(report: CheckReport) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "PullSecretCheck",
+        "image": report.image,
+        "repository": report.repository,
+        "registry": report.registry,
+        "matches": [
+            {"source": m.source, "key": m.key, "username": m.username} for m in report.matches
+        ],
+        "problems": [p.as_dict() for p in report.problems],
+    }
+
+
+def version_text() -> str:
+    return f"kubectl-pullsecret {__version__}\n"
