@@ -49,6 +49,7 @@ def check_image(image: str, sources: Sequence[tuple[str, SecretFetch]]) -> Check
     keyring = Keyring()
     problems: list[Problem] = []
     malformed = False
+    usable = 0
     for label, fetch in sources:
         decoded = fetch.decoded
         if fetch.status is SecretStatus.MISSING:
@@ -89,6 +90,7 @@ def check_image(image: str, sources: Sequence[tuple[str, SecretFetch]]) -> Check
                 )
             )
         else:
+            usable += 1
             keyring.add(label, decoded.entries)
             for entry in decoded.entries:
                 if entry.auth == "differs":
@@ -107,7 +109,7 @@ def check_image(image: str, sources: Sequence[tuple[str, SecretFetch]]) -> Check
         detail = "".join(
             f" Near miss: key {m.written_key!r} in {m.source}: {m.explanation}." for m in misses
         )
-        if sources:
+        if usable:  # otherwise the unusable sources already explain it
             problems.append(
                 Problem(
                     Code.NO_CREDENTIALS_FOR_REGISTRY,

@@ -1,0 +1,92 @@
+"""Reading the kubelet's messages (pkg/kubelet/images, kubelet_pods.go)."""
+
+import pytest
+
+from kubectl_pullsecret.events import (
+    PodEvent,
+    PullError,
+    classify_pull_error,
+    container_of,
+    parse_missing_pull_secrets,
+    runtime_error_of,
+    scrub,
+)
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        (
+            "pull access denied for janedoe/app, repository does not exist or may require 'docker login'",
+            PullError.AUTH,
+        ),
+        (
+            "failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized",
+            PullError.AUTH,
+        ),
+        ("authorization failed: no basic auth credentials", PullError.AUTH),
+        ("unauthorized: authentication required", PullError.AUTH),
+        ("insufficient_scope: authorization failed", PullError.AUTH),
+        ("denied: requested access to the resource is denied", PullError.AUTH),
+        (
+            'failed to resolve reference "docker.io/library/nginx:nope": docker.io/library/nginx:nope: not found',
+            PullError.NOT_FOUND,
+        ),
+        ("manifest unknown: manifest unknown", PullError.NOT_FOUND),
+        ("toomanyrequests: You have reached your pull rate limit.", PullError.RATE_LIMITED),
+        (
+            "dial tcp: lookup private-registry.io on 10.96.0.10:53: no such host",
+            PullError.UNREACHABLE,
+        ),
+        ("dial tcp 10.0.0.1:443: i/o timeout", PullError.UNREACHABLE),
+        ("dial tcp 127.0.0.1:5000: connect: connection refused", PullError.UNREACHABLE),
+        ("x509: certificate signed by unknown authority", PullError.UNREACHABLE),
+        ("something else entirely", PullError.UNKNOWN),
+    ],
+)
+def test_classification(message: str, kind: PullError) -> None:
+    assert classify_pull_error(message) is kind
+
+
+def test_missing_pull_secret_names() -> None:
+    message = "Unable to retrieve some image pull secrets (regcred, other); attempting to pull the image may not succeed."
+    assert parse_missing_pull_secrets(message) == ["regcred", "other"]
+    assert parse_missing_pull_secrets("garbage") == []
+
+
+def test_runtime_error_from_both_formats() -> None:
+    assert (
+        runtime_error_of('Failed to pull image "nginx": rpc error: not found')
+        == "rpc error: not found"
+    )
+    assert (
+        runtime_error_of('Back-off pulling image "nginx": ErrImagePull: 401 Unauthorized')
+        == "401 Unauthorized"
+    )
+    assert runtime_error_of('Back-off pulling image "nginx"') is None
+    assert runtime_error_of("Error: ImagePullBackOff") is None
+
+
+def test_container_of_field_paths() -> None:
+    assert container_of("spec.initContainers{setup}").kind == "initContainers"  # type: ignore[union-attr]
+    assert container_of("spec.containers{app}").name == "app"  # type: ignore[union-attr]
+    assert container_of("") is None and container_of("spec.containers") is None
+
+
+def test_pull_failure_events() -> None:
+    def event(reason: str, message: str) -> PodEvent:
+        return PodEvent(reason, message, "Warning", "", 1, "t")
+
+    assert event("Failed", "Error: ImagePullBackOff").is_pull_failure
+    assert event("Failed", 'Failed to pull image "x": boom').is_pull_failure
+    assert not event("Failed", "Error: CreateContainerConfigError").is_pull_failure
+    assert event("FailedToRetrieveImagePullSecret", "...").is_pull_failure
+
+
+def test_scrub_masks_credentials_and_controls() -> None:
+    text = scrub(
+        'pull https://bob:hunter22@r.io/v2/ "password": "pw123456" Authorization: Bearer abcdefghijkl \x1b[31mred\n'
+    )
+    assert "hunter22" not in text and "pw123456" not in text and "abcdefghijkl" not in text
+    assert "\x1b" not in text and "\n" not in text
+    assert len(scrub("x" * 1000)) == 400
