@@ -47,7 +47,22 @@ class CheckOutput(str, Enum):
 
 
 _SETTINGS = {"help_option_names": ["-h", "--help"]}
+COMMAND_ORDER = ("diagnose", "show", "check", "version")
+
+
+class _OrderedGroup(typer.core.TyperGroup):
+    """The main job first in --help, not in registration order."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        names = super().list_commands(ctx)
+        return sorted(
+            names,
+            key=lambda n: COMMAND_ORDER.index(n) if n in COMMAND_ORDER else len(COMMAND_ORDER),
+        )
+
+
 app = typer.Typer(
+    cls=_OrderedGroup,
     help=(
         "Explain why a Pod cannot pull its images, the way the kubelet sees it: which container, "
         "pulling from which registry, lacks working credentials, and what to do about it."
@@ -287,7 +302,9 @@ def show(
 
 @app.command()
 def check(
-    image: Annotated[str, typer.Argument(help="The image, as written in the pod spec.")],
+    image: Annotated[
+        str, typer.Argument(metavar="IMAGE", help="The image, as written in the pod spec.")
+    ],
     secrets: Annotated[
         list[str],
         typer.Option(
@@ -383,6 +400,11 @@ def main() -> None:
     """Entry point: one clear line and a deliberate exit code for every failure."""
     from click.exceptions import ClickException
 
+    if sys.argv[1:2] == ["__complete"]:  # hidden: kubectl's plugin completion protocol
+        from kubectl_pullsecret.completion import main as complete
+
+        complete(sys.argv[2:])
+        return
     try:
         app(prog_name=PROG, standalone_mode=True)
     except SystemExit:
