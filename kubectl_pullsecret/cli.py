@@ -10,7 +10,7 @@ import logging
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -116,6 +116,25 @@ AllNamespaces = Annotated[
 NoHeaders = Annotated[
     bool, typer.Option("--no-headers", help="Print table rows only, no header or details.")
 ]
+Verify = Annotated[
+    bool,
+    typer.Option(
+        "--verify",
+        help="Ask each registry, live, whether the credentials can pull (TLS verified; see README).",
+    ),
+]
+InsecureRegistry = Annotated[
+    list[str],
+    typer.Option(
+        "--insecure-registry",
+        help="With --verify: allow plain http or an unverified certificate for this registry only (repeatable).",
+        metavar="HOST[:PORT]",
+    ),
+]
+RegistryCA = Annotated[
+    Path | None,
+    typer.Option("--registry-ca", help="With --verify: also trust this CA bundle.", metavar="FILE"),
+]
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
@@ -173,6 +192,30 @@ def _report_stats(client: KubeClient) -> None:
     log.debug("%d API requests, %d bytes read", stats.requests, stats.bytes_read)
 
 
+def _verify(
+    pairs: list[tuple[Any, Any]],
+    insecure: list[str],
+    registry_ca: Path | None,
+    request_timeout: str | None,
+) -> list[Any]:
+    """Live registry checks for (ImageRef, credentials) pairs, bounded by --request-timeout."""
+    import time
+
+    from kubectl_pullsecret.kube import parse_request_timeout
+    from kubectl_pullsecret.verify import VerifyConfigError, VerifyOptions, verify_pulls
+
+    timeout = parse_request_timeout(request_timeout)
+    options = VerifyOptions(
+        insecure_registries=frozenset(insecure),
+        ca_file=str(registry_ca) if registry_ca else None,
+        deadline=time.monotonic() + timeout if timeout else None,
+    )
+    try:
+        return verify_pulls(pairs, options)
+    except VerifyConfigError as exc:
+        fail(str(exc))
+
+
 # --- diagnose pod -----------------------------------------------------------------------------
 
 
@@ -193,6 +236,9 @@ def diagnose_pod(
         Output, typer.Option("-o", "--output", help="Output format.", case_sensitive=False)
     ] = Output.table,
     no_headers: NoHeaders = False,
+    verify: Verify = False,
+    insecure_registry: InsecureRegistry = [],  # noqa: B006
+    registry_ca: RegistryCA = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     cluster: Cluster = None,
@@ -221,6 +267,8 @@ def diagnose_pod(
     reports = [r for ctx in gathered.contexts for r in diagnose(ctx)]
     if name is None:
         reports = [r for r in reports if r.has_findings]
+    if verify:
+        reports = _verified(reports, insecure_registry, registry_ca, request_timeout)
     _warn(gathered.warnings)
     if output in (Output.json, Output.yaml):
         _emit(render.serialize(render.diagnose_document(reports), output.value))
@@ -230,6 +278,30 @@ def diagnose_pod(
         where = "any namespace" if all_namespaces else f"namespace {client.namespace}"
         typer.echo(f"No Pods with image pull problems found in {where}.", err=True)
     raise typer.Exit(_exit_for([p for r in reports for p in r.problems]))
+
+
+def _verified(
+    reports: list[Any], insecure: list[str], registry_ca: Path | None, request_timeout: str | None
+) -> list[Any]:
+    """Reports with the registry's live answer added; a Pod whose secrets fail to decode pulls
+    nothing (the kubelet stops before the registry), so it is not checked."""
+    from dataclasses import replace
+
+    from kubectl_pullsecret.problems import Code
+
+    targets = [
+        r
+        for r in reports
+        if r.image_ref is not None and not any(p.code is Code.SECRET_MALFORMED for p in r.problems)
+    ]
+    verdicts = _verify(
+        [(r.image_ref, r.offered) for r in targets], insecure, registry_ca, request_timeout
+    )
+    by_report = {id(r): v for r, v in zip(targets, verdicts, strict=True)}
+    return [
+        replace(r, problems=r.problems + by_report[id(r)].problems) if id(r) in by_report else r
+        for r in reports
+    ]
 
 
 diagnose_app.command("pod")(diagnose_pod)
@@ -245,7 +317,8 @@ def show(
     secret: Annotated[
         str | None,
         typer.Argument(
-            help="A docker-registry Secret to decode. Without it: every pull secret in scope."
+            metavar="SECRET",
+            help="A docker-registry Secret to decode. Without it: every pull secret in scope.",
         ),
     ] = None,
     namespace: Namespace = None,
@@ -257,6 +330,15 @@ def show(
         ShowOutput, typer.Option("-o", "--output", help="Output format.", case_sensitive=False)
     ] = ShowOutput.table,
     no_headers: NoHeaders = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Ask each registry, live, whether the secret can pull the images of the Pods that use it.",
+        ),
+    ] = False,
+    insecure_registry: InsecureRegistry = [],  # noqa: B006
+    registry_ca: RegistryCA = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     cluster: Cluster = None,
@@ -274,8 +356,8 @@ def show(
     client = _client(kubeconfig, context, cluster, user, namespace, request_timeout)
     try:
         if secret:
-            view, warnings, sensitive = gather_secret(client, client.namespace, secret, reveal)
-            views = [view]
+            shown = gather_secret(client, client.namespace, secret, reveal)
+            views, warnings, sensitive = [shown.view], shown.warnings, shown.sensitive
         else:
             views, warnings, sensitive = gather_secrets(
                 client, None if all_namespaces else client.namespace
@@ -284,6 +366,10 @@ def show(
         _report_stats(client)
         client.close()
     remember(sensitive)
+    if verify and secret:
+        views = [_verified_secret(shown, insecure_registry, registry_ca, request_timeout)]
+    elif verify:
+        fail("--verify needs a SECRET (it checks the images of the Pods that use it)")
     _warn(warnings)
     if output is not ShowOutput.table:
         document = render.show_document(views[0]) if secret else render.inventory_document(views)
@@ -295,6 +381,46 @@ def show(
     elif not no_headers:
         typer.echo("No pull secrets found.", err=True)
     raise typer.Exit(_exit_for([p for v in views for p in v.problems]))
+
+
+def _verified_secret(
+    shown: Any, insecure: list[str], registry_ca: Path | None, request_timeout: str | None
+) -> Any:
+    from dataclasses import replace
+
+    from kubectl_pullsecret.imageref import InvalidImageName, parse_image
+    from kubectl_pullsecret.keyring import Keyring
+    from kubectl_pullsecret.problems import Code, Problem, Severity
+
+    view = shown.view
+    if shown.decoded.error is not None or not shown.decoded.used:
+        return view
+    keyring = Keyring()
+    keyring.add(f"secret/{view.name}", shown.decoded.entries)
+    pairs = []
+    for image in shown.pod_images:
+        try:
+            ref = parse_image(image)
+        except InvalidImageName:
+            continue
+        credentials = keyring.lookup(ref.repository)
+        if credentials:
+            pairs.append((ref, credentials))
+    if not pairs:
+        note = Problem(
+            Code.NO_CREDENTIALS_FOR_REGISTRY,
+            Severity.INFO,
+            "--verify: no Pod that uses this secret pulls from a registry it covers, so nothing was checked",
+            f"check one image: kubectl pullsecret check IMAGE --secret {view.name} -n {view.namespace} --verify",
+        )
+        return replace(view, problems=(*view.problems, note))
+    verdicts = _verify(pairs, insecure, registry_ca, request_timeout)
+    found = tuple(
+        replace(p, message=f"{ref.original}: {p.message}")
+        for (ref, _), v in zip(pairs, verdicts, strict=True)
+        for p in v.problems
+    )
+    return replace(view, problems=view.problems + found)
 
 
 # --- check ------------------------------------------------------------------------------------
@@ -326,6 +452,9 @@ def check(
     output: Annotated[
         CheckOutput, typer.Option("-o", "--output", help="Output format.", case_sensitive=False)
     ] = CheckOutput.table,
+    verify: Verify = False,
+    insecure_registry: InsecureRegistry = [],  # noqa: B006
+    registry_ca: RegistryCA = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     cluster: Cluster = None,
@@ -367,6 +496,17 @@ def check(
         )
     report = check_image(image, sources)
     remember(c.password for c in report.offered)
+    if (
+        verify
+        and report.image_ref is not None
+        and not any(p.code.value == "SecretMalformed" for p in report.problems)
+    ):
+        from dataclasses import replace
+
+        (verdict,) = _verify(
+            [(report.image_ref, report.offered)], insecure_registry, registry_ca, request_timeout
+        )
+        report = replace(report, problems=report.problems + verdict.problems)
     document = render.check_document(report)
     _emit(
         render.check_table(report)

@@ -769,36 +769,46 @@ def fetch_secrets(
     return [(n, found[(namespace, n)]) for n in names], gatherer.sensitive
 
 
+@dataclass
+class ShownSecret:
+    view: Any  # SecretView
+    decoded: Any  # DecodedSecret, passwords included: for --verify only
+    pod_images: tuple[str, ...]  # images of the Pods that reference the secret
+    warnings: list[str]
+    sensitive: list[str]
+
+
 def _users_of(
     client: KubeClient, namespace: str, name: str, warnings: list[str]
-) -> tuple[str, ...]:
-    from kubectl_pullsecret.objects import names_of
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The Pods and ServiceAccounts that reference a secret, and those Pods' images."""
+    from kubectl_pullsecret.objects import names_of, pod_facts
 
     users: list[str] = []
-    for resource, spec_of in (
-        ("pods", lambda o: (o.get("spec") or {}).get("imagePullSecrets")),
-        ("serviceaccounts", lambda o: o.get("imagePullSecrets")),
-    ):
-        try:
-            items = client.list_all(core_path(resource, namespace))
-        except Forbidden:
-            warnings.append(
-                f"cannot list {resource} in namespace {namespace} (forbidden); 'used by' is incomplete"
-            )
-            continue
-        kind = "pod" if resource == "pods" else "serviceaccount"
-        users.extend(
-            f"{kind}/{(item.get('metadata') or {}).get('name', '')}"
-            for item in items
-            if name in names_of(spec_of(item))
+    images: list[str] = []
+    try:
+        for pod in client.list_all(core_path("pods", namespace)):
+            facts = pod_facts(pod)
+            if name in facts.pull_secret_names:
+                users.append(f"pod/{facts.name}")
+                images.extend(c.image for c in facts.containers)
+    except Forbidden:
+        warnings.append(
+            f"cannot list pods in namespace {namespace} (forbidden); 'used by' is incomplete"
         )
-    return tuple(users)
+    try:
+        for account in client.list_all(core_path("serviceaccounts", namespace)):
+            if name in names_of(account.get("imagePullSecrets")):
+                users.append(f"serviceaccount/{(account.get('metadata') or {}).get('name', '')}")
+    except Forbidden:
+        warnings.append(
+            f"cannot list serviceaccounts in namespace {namespace} (forbidden); 'used by' is incomplete"
+        )
+    return tuple(users), tuple(dict.fromkeys(images))
 
 
-def gather_secret(
-    client: KubeClient, namespace: str, name: str, reveal: bool
-) -> tuple[Any, list[str], list[str]]:
-    """`show SECRET`: (SecretView, warnings, secret material)."""
+def gather_secret(client: KubeClient, namespace: str, name: str, reveal: bool) -> ShownSecret:
+    """`show SECRET`: the secret decoded, who uses it, and the images they pull."""
     from kubectl_pullsecret.dockerconfig import decode_secret, decode_secret_data
     from kubectl_pullsecret.show import view_secret
 
@@ -811,12 +821,9 @@ def gather_secret(
     warnings: list[str] = []
     data, _ = decode_secret_data(secret.get("data") if isinstance(secret.get("data"), dict) else {})
     decoded = decode_secret(str(secret.get("type") or ""), data)
-    used_by = _users_of(client, namespace, name, warnings)
-    return (
-        view_secret(namespace, name, decoded, used_by, reveal=reveal),
-        warnings,
-        sensitive_values(secret),
-    )
+    used_by, images = _users_of(client, namespace, name, warnings)
+    view = view_secret(namespace, name, decoded, used_by, reveal=reveal)
+    return ShownSecret(view, decoded, images, warnings, sensitive_values(secret))
 
 
 def gather_secrets(
