@@ -193,6 +193,8 @@ def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
 
 
 def diagnose(run: PluginRunner, *args: str, kubeconfig: Path | str | None = None) -> Diagnosis:
+    # Resolved here: the runner's lazy fixture lookup must not happen in worker threads.
+    kubeconfig = kubeconfig or run.env()["KUBECONFIG"]
     # Two processes at once: the plugin's start-up (imports) dominates each run.
     with ThreadPoolExecutor(max_workers=2) as pool:
         table_run = pool.submit(run, "diagnose", "pod", *args, kubeconfig=kubeconfig)
