@@ -260,6 +260,26 @@ def test_show_inventory(run_plugin: PluginRunner, cluster: Cluster, namespace: s
     ]
 
 
+def test_show_inventory_used_by_matches_show(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    """The inventory's items have the PullSecret shape: their usedBy must be as true as
+    `show SECRET`'s (a script pruning secrets with an empty usedBy would delete live ones)."""
+    ns = namespace
+    cluster.create_docker_secret(ns, "in-use", {"reg.example.com": ("u", "pw-used-1")})
+    cluster.create_docker_secret(ns, "unused", {"reg.example.com": ("u", "pw-used-2")})
+    cluster.create_pod(ns, "web", image_pull_secrets=["in-use"])
+    cluster.create_service_account(ns, "builder", image_pull_secrets=["in-use"])
+
+    single = json.loads(run_plugin("show", "in-use", "-n", ns, "-o", "json").stdout)
+    assert single["usedBy"] == ["pod/web", "serviceaccount/builder"]
+    listed = run_plugin("show", "-n", ns, "-o", "json")
+    clean(listed)
+    assert listed.returncode == 0, listed.stderr
+    used_by = {i["name"]: i["usedBy"] for i in json.loads(listed.stdout)["items"]}
+    assert used_by == {"in-use": ["pod/web", "serviceaccount/builder"], "unused": []}
+
+
 # ---------------------------------------------------------------------------------------------
 # check IMAGE --secret ...
 
