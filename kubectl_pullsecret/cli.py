@@ -538,8 +538,6 @@ def version() -> None:
 
 def main() -> None:
     """Entry point: one clear line and a deliberate exit code for every failure."""
-    from click.exceptions import ClickException
-
     if sys.argv[1:2] == ["__complete"]:  # hidden: kubectl's plugin completion protocol
         from kubectl_pullsecret.completion import main as complete
 
@@ -555,23 +553,16 @@ def main() -> None:
     except BrokenPipeError:
         sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - silence the flush at exit
         sys.exit(EXIT_FAILED)
-    except ClickException as exc:  # pragma: no cover - click handles these in standalone mode
-        exc.show()
-        sys.exit(EXIT_FAILED)
     except Exception as exc:
         from kubectl_pullsecret.kube import KubeError
 
         if isinstance(exc, KubeError):
             sys.stderr.write(redact(f"error: {exc}") + "\n")
-        elif _state["debug"]:
-            import traceback
-
-            sys.stderr.write(redact("".join(traceback.format_exception(exc))))
         else:
             sys.stderr.write(
                 f"error: unexpected {type(exc).__name__}; re-run with --debug for details\n"
             )
-        if _state["debug"] and isinstance(exc, KubeError):
+        if _state["debug"]:
             import traceback
 
             sys.stderr.write(redact("".join(traceback.format_exception(exc))))

@@ -289,7 +289,8 @@ def _load_yaml_manifest(raw: bytes) -> dict | None:
 
     try:
         document = yaml.safe_load(raw.decode("utf-8", "replace"))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+        # PyYAML raises plain ValueError for impossible dates and the like.
         return None
     return document if isinstance(document, dict) and document.get("kind") == "Secret" else None
 
@@ -302,10 +303,19 @@ def _decode_manifest(manifest: dict) -> DecodedSecret:
     data, broken = decode_secret_data(
         manifest.get("data") if isinstance(manifest.get("data"), dict) else {}
     )
+    secret_type = manifest.get("type") if isinstance(manifest.get("type"), str) else "Opaque"
     string_data = manifest.get("stringData")
     if isinstance(string_data, dict):  # the API server merges stringData over data
-        data.update({str(k): str(v).encode() for k, v in string_data.items()})
-    secret_type = manifest.get("type") if isinstance(manifest.get("type"), str) else "Opaque"
+        for key, value in string_data.items():
+            # The API server refuses anything but strings; never str() it (an alias bomb).
+            if not isinstance(value, str):
+                return DecodedSecret(
+                    secret_type,
+                    str(key)[:60],
+                    used=True,
+                    error=f"stringData[{str(key)[:60]!r}] is not a string",
+                )
+            data[str(key)] = value.encode("utf-8", "surrogateescape")
     key = PULL_SECRET_TYPES.get(secret_type)
     if key in broken and key not in data:
         return DecodedSecret(

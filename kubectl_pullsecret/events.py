@@ -101,7 +101,7 @@ def scrub(text: str, limit: int = MAX_MESSAGE_LENGTH) -> str:
     """Hostile text made safe to show: credentials masked, control characters dropped, bounded."""
     for pattern, replacement in _SCRUBBERS:
         text = pattern.sub(replacement, text)
-    text = _CONTROL.sub("", text).replace("\n", " ")
+    text = _CONTROL.sub("", text.replace("\n", " ").replace("\t", " "))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -158,7 +158,7 @@ def _load_documents(paths: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
     for path in paths:
         try:
             document = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
             raise KubeError(f"cannot read kubeconfig {path}: {type(exc).__name__}") from None
         documents.append((path, document))
     return documents

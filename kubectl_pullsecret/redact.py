@@ -15,17 +15,53 @@ MASK = "<redacted>"
 MIN_LENGTH = 4  # shorter values would mangle ordinary text; they are never printed anyway
 
 _values: set[str] = set()
+# Values by their first MIN_LENGTH characters, then by length: a text position costs one set
+# lookup per distinct length, however many values share a prefix (base64 of "user..." do).
+_index: dict[str, list[tuple[int, frozenset[str]]]] = {}
+_indexed: tuple[int, int] = (0, 0)  # (id, size) of the set the index was built from
 
 
 def remember(values: Iterable[str]) -> None:
     _values.update(v for v in values if len(v) >= MIN_LENGTH and v != MASK)
 
 
+def _lookup_index() -> dict[str, list[tuple[int, frozenset[str]]]]:
+    global _index, _indexed
+    if _indexed != (id(_values), len(_values)):
+        grouped: dict[str, dict[int, set[str]]] = {}
+        for value in _values:
+            grouped.setdefault(value[:MIN_LENGTH], {}).setdefault(len(value), set()).add(value)
+        _index = {
+            prefix: sorted(
+                ((n, frozenset(v)) for n, v in by_length.items()), reverse=True, key=lambda x: x[0]
+            )
+            for prefix, by_length in grouped.items()
+        }
+        _indexed = (id(_values), len(_values))
+    return _index
+
+
 def redact(text: str) -> str:
-    for value in sorted(_values, key=len, reverse=True):
-        if value in text:
-            text = text.replace(value, MASK)
-    return text
+    """Mask every remembered value in one left-to-right pass, longest match first."""
+    if not _values or len(text) < MIN_LENGTH:
+        return text
+    index = _lookup_index()
+    pieces: list[str] = []
+    start = position = 0
+    end = len(text) - MIN_LENGTH
+    while position <= end:
+        length = 0
+        for candidate_length, values in index.get(text[position : position + MIN_LENGTH], ()):
+            if text[position : position + candidate_length] in values:
+                length = candidate_length
+                break
+        if not length:
+            position += 1
+            continue
+        pieces += (text[start:position], MASK)
+        position = start = position + length
+    pieces.append(text[start:])
+    return "".join(pieces)
 
 
 class RedactingFormatter(logging.Formatter):

@@ -15,6 +15,7 @@ command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v htpasswd >/dev/null || missing+=(apache2-utils)
 command -v skopeo >/dev/null || missing+=(skopeo)
 command -v kubectl >/dev/null || missing+=(kubernetes-client)  # kubectl 1.20: old, but it finds plugins
+command -v objdump >/dev/null || missing+=(binutils)  # PyInstaller reads shared libraries with it
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
