@@ -249,12 +249,13 @@ class _PodFindings:
     consulted: list[str]
     missing: list[str]
     unreadable: list[str]
+    arrived: list[str]  # reported missing by the kubelet, present now
 
 
 def _secret_problems(ctx: PodContext) -> _PodFindings:
     pod = ctx.pod
     keyring = Keyring()
-    findings = _PodFindings(keyring, [], [], [], [], [], [])
+    findings = _PodFindings(keyring, [], [], [], [], [], [], [])
     reported_missing: set[str] = set()
     for event in ctx.events:
         if event.reason == FAILED_TO_RETRIEVE_PULL_SECRET:
@@ -308,6 +309,8 @@ def _secret_problems(ctx: PodContext) -> _PodFindings:
             )
         else:
             _decoded_secret_problems(ctx, name, fetch.decoded, findings)
+            if name in reported_missing:
+                findings.arrived.append(name)
     return findings
 
 
@@ -614,6 +617,10 @@ def _container_problems(
                 hint,
             )
         )
+    elif failing and creds and not findings.malformed and findings.arrived:
+        # The kubelet's last attempt ran before these secrets existed: its error says nothing
+        # about the credentials now listed, which the next retry (back-off up to 5 min) uses.
+        pass
     elif failing and creds and not findings.malformed:
         offered = ", ".join(
             f"{c.source} (key {c.key}, user {c.username or '<empty>'})" for c in creds
@@ -701,17 +708,25 @@ def _no_credentials(
     miss_text = "".join(
         f" Near miss: key {m.written_key!r} in {m.source}: {m.explanation}." for m in misses
     )
-    new_name = (
-        f"{image.domain.split(':')[0].replace('.', '-')}-pull"
-        if not image.is_docker_hub
-        else "dockerhub"
-    )
-    hint = (
-        f"{create_secret_command(new_name, pod.namespace, server)}; then "
-        + add_pull_secret_hint(pod, new_name, ctx.service_account)
-    )
     if misses:
-        hint = f"fix the key in {misses[0].source} to {server!r}, or: " + hint
+        wrong = misses[0].source.removeprefix("secret/")
+        hint = (
+            f"re-create {misses[0].source} with the key the kubelet matches: "
+            f"{create_secret_command(wrong, pod.namespace, server)} --dry-run=client -o yaml | kubectl apply -f -"
+        )
+    else:
+        base = (
+            "dockerhub"
+            if image.is_docker_hub
+            else f"{image.domain.split(':')[0].replace('.', '-')}-pull"
+        )
+        new_name, suffix = base, 2
+        while new_name in pod.pull_secret_names:
+            new_name, suffix = f"{base}-{suffix}", suffix + 1
+        hint = (
+            f"{create_secret_command(new_name, pod.namespace, server)}; then "
+            + add_pull_secret_hint(pod, new_name, ctx.service_account)
+        )
     return [
         Problem(
             Code.NO_CREDENTIALS_FOR_REGISTRY,

@@ -431,7 +431,9 @@ def _describe_transport_error(exc: Exception, host: str) -> str:
 
     reason = exc.reason if isinstance(exc, ue.MaxRetryError) and exc.reason else exc
     text = str(reason)
-    if isinstance(reason, ue.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text:
+    if "Connection refused" in text:  # urllib3 2 makes refusals a kind of connect timeout
+        what = "connection refused"
+    elif isinstance(reason, ue.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text:
         what = "TLS verification failed (wrong CA or server name in the kubeconfig?)"
     elif isinstance(reason, ue.NameResolutionError) or "Name or service not known" in text:
         what = "the server's name does not resolve"
@@ -439,8 +441,6 @@ def _describe_transport_error(exc: Exception, host: str) -> str:
         what = "timed out connecting"
     elif isinstance(reason, ue.ReadTimeoutError):
         what = "timed out waiting for an answer"
-    elif "Connection refused" in text:
-        what = "connection refused"
     elif isinstance(reason, ue.ProtocolError):
         what = "the connection broke off"
     else:
@@ -778,33 +778,38 @@ class ShownSecret:
     sensitive: list[str]
 
 
-def _users_of(
-    client: KubeClient, namespace: str, name: str, warnings: list[str]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The Pods and ServiceAccounts that reference a secret, and those Pods' images."""
+def _users_in(
+    client: KubeClient, namespace: str | None, warnings: list[str]
+) -> tuple[dict[tuple[str, str], list[str]], dict[tuple[str, str], list[str]]]:
+    """Who references which pull secret in scope: {(ns, secret): [pod/x, serviceaccount/y]},
+    and {(ns, secret): images of those Pods}. One list of Pods and one of ServiceAccounts."""
     from kubectl_pullsecret.objects import names_of, pod_facts
 
-    users: list[str] = []
-    images: list[str] = []
+    users: dict[tuple[str, str], list[str]] = {}
+    images: dict[tuple[str, str], list[str]] = {}
+    where = f"namespace {namespace}" if namespace else "any namespace"
     try:
         for pod in client.list_all(core_path("pods", namespace)):
             facts = pod_facts(pod)
-            if name in facts.pull_secret_names:
-                users.append(f"pod/{facts.name}")
-                images.extend(c.image for c in facts.containers)
+            for name in dict.fromkeys(n for n in facts.pull_secret_names if n):
+                users.setdefault((facts.namespace, name), []).append(f"pod/{facts.name}")
+                images.setdefault((facts.namespace, name), []).extend(
+                    c.image for c in facts.containers
+                )
     except Forbidden:
-        warnings.append(
-            f"cannot list pods in namespace {namespace} (forbidden); 'used by' is incomplete"
-        )
+        warnings.append(f"cannot list pods in {where} (forbidden); 'used by' is incomplete")
     try:
         for account in client.list_all(core_path("serviceaccounts", namespace)):
-            if name in names_of(account.get("imagePullSecrets")):
-                users.append(f"serviceaccount/{(account.get('metadata') or {}).get('name', '')}")
+            meta = account.get("metadata") or {}
+            for name in dict.fromkeys(n for n in names_of(account.get("imagePullSecrets")) if n):
+                users.setdefault((str(meta.get("namespace", "")), name), []).append(
+                    f"serviceaccount/{meta.get('name', '')}"
+                )
     except Forbidden:
         warnings.append(
-            f"cannot list serviceaccounts in namespace {namespace} (forbidden); 'used by' is incomplete"
+            f"cannot list serviceaccounts in {where} (forbidden); 'used by' is incomplete"
         )
-    return tuple(users), tuple(dict.fromkeys(images))
+    return users, images
 
 
 def gather_secret(client: KubeClient, namespace: str, name: str, reveal: bool) -> ShownSecret:
@@ -821,19 +826,23 @@ def gather_secret(client: KubeClient, namespace: str, name: str, reveal: bool) -
     warnings: list[str] = []
     data, _ = decode_secret_data(secret.get("data") if isinstance(secret.get("data"), dict) else {})
     decoded = decode_secret(str(secret.get("type") or ""), data)
-    used_by, images = _users_of(client, namespace, name, warnings)
-    view = view_secret(namespace, name, decoded, used_by, reveal=reveal)
-    return ShownSecret(view, decoded, images, warnings, sensitive_values(secret))
+    users, images = _users_in(client, namespace, warnings)
+    view = view_secret(
+        namespace, name, decoded, tuple(users.get((namespace, name), ())), reveal=reveal
+    )
+    pod_images = tuple(dict.fromkeys(images.get((namespace, name), ())))
+    return ShownSecret(view, decoded, pod_images, warnings, sensitive_values(secret))
 
 
 def gather_secrets(
     client: KubeClient, namespace: str | None
 ) -> tuple[list[Any], list[str], list[str]]:
-    """`show` without a name: every docker-registry Secret in scope."""
+    """`show` without a name: every docker-registry Secret in scope, with who uses it."""
     from kubectl_pullsecret.dockerconfig import decode_secret, decode_secret_data
     from kubectl_pullsecret.show import view_secret
 
-    views, sensitive = [], []
+    found: list[tuple[str, str, Any]] = []
+    sensitive: list[str] = []
     for secret_type in _pull_secret_types():
         try:
             items = client.list_all(
@@ -847,13 +856,18 @@ def gather_secrets(
                 item.get("data") if isinstance(item.get("data"), dict) else {}
             )
             sensitive.extend(sensitive_values(item))
-            views.append(
-                view_secret(
+            found.append(
+                (
                     str(meta.get("namespace", "")),
                     str(meta.get("name", "")),
                     decode_secret(str(item.get("type") or ""), data),
-                    (),
                 )
             )
+    warnings: list[str] = []
+    users, _ = _users_in(client, namespace, warnings) if found else ({}, {})
+    views = [
+        view_secret(ns, name, decoded, tuple(users.get((ns, name), ())))
+        for ns, name, decoded in found
+    ]
     views.sort(key=lambda v: (v.namespace, v.name))
-    return views, [], sensitive
+    return views, warnings, sensitive

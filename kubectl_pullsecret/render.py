@@ -219,11 +219,14 @@ def inventory_table(views: Sequence[SecretView], no_headers: bool = False) -> st
             v.name,
             v.type,
             ",".join(e.registry or f"({e.key})" for e in v.entries) or "-",
+            str(len(v.used_by)),
             _codes(v.problems),
         ]
         for v in views
     ]
-    return table(["NAMESPACE", "NAME", "TYPE", "REGISTRIES", "PROBLEMS"], rows, no_headers)
+    return table(
+        ["NAMESPACE", "NAME", "TYPE", "REGISTRIES", "USED-BY", "PROBLEMS"], rows, no_headers
+    )
 
 
 def inventory_document(views: Sequence[SecretView]) -> dict[str, Any]:

@@ -203,6 +203,7 @@ def test_show_inventory(run_plugin: PluginRunner, cluster: Cluster, namespace: s
                 "NAME": "alpha",
                 "TYPE": "kubernetes.io/dockerconfigjson",
                 "REGISTRIES": "quay.io,ghcr.io",
+                "USED-BY": "0",
                 "PROBLEMS": "-",
             },
             {
@@ -210,6 +211,7 @@ def test_show_inventory(run_plugin: PluginRunner, cluster: Cluster, namespace: s
                 "NAME": "legacy",
                 "TYPE": "kubernetes.io/dockercfg",
                 "REGISTRIES": "index.docker.io",
+                "USED-BY": "0",
                 "PROBLEMS": "-",
             },
             {
@@ -217,6 +219,7 @@ def test_show_inventory(run_plugin: PluginRunner, cluster: Cluster, namespace: s
                 "NAME": "beta",
                 "TYPE": "kubernetes.io/dockerconfigjson",
                 "REGISTRIES": "registry.local:5000",
+                "USED-BY": "0",
                 "PROBLEMS": "-",
             },
         ],
@@ -256,6 +259,7 @@ def test_show_inventory(run_plugin: PluginRunner, cluster: Cluster, namespace: s
         "beta",
         "kubernetes.io/dockerconfigjson",
         "registry.local:5000",
+        "0",
         "-",
     ]
 

@@ -376,3 +376,44 @@ def test_deployment_pod_gets_a_patch_command_for_its_deployment() -> None:
     (problem,) = only(PodContext(facts, {})).problems
     assert "kubectl patch deployment web -n shop --type=json" in problem.hint
     assert '"path": "/spec/template/spec/imagePullSecrets"' in problem.hint
+
+
+def test_a_failure_from_before_the_secret_existed_is_not_blamed_on_it() -> None:
+    event = PodEvent(
+        "FailedToRetrieveImagePullSecret",
+        "Unable to retrieve some image pull secrets (regcred); attempting",
+        "Warning",
+        "",
+        1,
+        "t",
+    )
+    ctx = PodContext(
+        pod(message=failed("401 Unauthorized")),
+        {"regcred": secret({"private-registry.io": creds()})},
+        events=(event,),
+    )
+    report = only(ctx)
+    assert report.problems == () and report.credentials
+
+
+def test_near_miss_hint_recreates_the_secret_that_holds_the_wrong_key() -> None:
+    ctx = PodContext(
+        pod(image="nginx", secrets=("dockerhub",), message=failed("401 Unauthorized")),
+        {"dockerhub": secret({"https://index.docker.io/v1": creds()})},
+    )
+    (problem,) = only(ctx).problems
+    assert problem.hint.startswith(
+        "re-create secret/dockerhub with the key the kubelet matches: kubectl create secret docker-registry dockerhub"
+    )
+    assert "--docker-server=https://index.docker.io/v1/" in problem.hint and problem.hint.endswith(
+        "kubectl apply -f -"
+    )
+
+
+def test_a_new_secret_name_never_collides_with_the_pods_list() -> None:
+    ctx = PodContext(
+        pod(image="nginx", secrets=("dockerhub",), message=failed("401 Unauthorized")),
+        {"dockerhub": secret({"quay.io": creds()})},
+    )
+    (problem,) = only(ctx).problems
+    assert "create secret docker-registry dockerhub-2 " in problem.hint
