@@ -24,7 +24,7 @@ PULL_FAILURE_REASONS = frozenset(
         "SignatureValidationFailed",
     }
 )
-# Event reasons that can carry pull failures; the server filters on these (field selectors).
+# Reasons of the kubelet's Warning events that can carry pull failures.
 PULL_EVENT_REASONS = (
     "Failed",
     "InspectFailed",

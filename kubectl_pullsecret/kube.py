@@ -273,11 +273,21 @@ class KubeClient:
         from kubernetes.client import ApiClient
 
         self._api = ApiClient(self._configuration)
+        self._auth = self._auth_headers()
         self.stats = RequestStats()
         self._started = time.monotonic()
 
     def close(self) -> None:
         self._api.close()
+
+    def _auth_headers(self) -> dict[str, str]:
+        # auth_settings() runs the refresh hook of exec plugins and names the header in a way
+        # that holds across client versions. It costs about 1 ms, so once, and again on 401.
+        return {
+            setting["key"]: setting["value"]
+            for setting in self._configuration.auth_settings().values()
+            if setting.get("in") == "header" and setting.get("value")
+        }
 
     def _timeout(self) -> Any:
         import urllib3
@@ -296,21 +306,20 @@ class KubeClient:
         url = self._configuration.host.rstrip("/") + path
         if query:
             url += "?" + urlencode(query)
-        headers = {"Accept": "application/json", "User-Agent": "kubectl-pullsecret"}
-        # auth_settings() runs the refresh hook of exec plugins and names the header in a way
-        # that holds across client versions.
-        for setting in self._configuration.auth_settings().values():
-            if setting.get("in") == "header" and setting.get("value"):
-                headers[setting["key"]] = setting["value"]
         shown = path + ("?" + urlencode(query) if query else "")
         delay = 0.2
+        refreshed = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
             started = time.monotonic()
             try:
                 response = self._api.rest_client.pool_manager.request(
                     "GET",
                     url,
-                    headers=headers,
+                    headers={
+                        "Accept": "application/json",
+                        "User-Agent": "kubectl-pullsecret",
+                        **self._auth,
+                    },
                     timeout=self._timeout(),
                     retries=False,
                     preload_content=False,
@@ -349,6 +358,13 @@ class KubeClient:
                 if not isinstance(document, dict):
                     raise KubeError(f"the API server sent an unexpected document for {path}")
                 return document
+            if response.status == 401 and not refreshed:
+                # An exec plugin's token may have expired during the run: ask it once more.
+                refreshed = True
+                fresh = self._auth_headers()
+                if fresh != self._auth:
+                    self._auth = fresh
+                    continue
             retry_after = _retry_after(response.headers.get("Retry-After"))
             if (response.status == 429 or response.status >= 500) and attempt < MAX_ATTEMPTS:
                 wait = max(delay, retry_after or 0.0)
@@ -509,13 +525,15 @@ class Gatherer:
         self.client = client
         self.warnings: list[str] = []
         self.sensitive: list[str] = []
-        self._secret_index: dict[str, list[tuple[str, str]]] | None = None  # name -> [(ns, type)]
+        self._by_name: dict[str, list[dict[str, Any]] | None] = {}
 
     # pods and events
 
     def failing_pods(self, namespace: str | None, selector: str | None) -> list[dict[str, Any]]:
         """Pending pods, plus pods that pull-failure events point at (Running ones included)."""
-        query = {"fieldSelector": "status.phase=Pending"}
+        # resourceVersion=0: served from the API server's watch cache instead of a full etcd
+        # read (1.4 s -> 17 ms at 10,000 pods); it may lag by milliseconds.
+        query = {"fieldSelector": "status.phase=Pending", "resourceVersion": "0"}
         if selector:
             query["labelSelector"] = selector
         try:
@@ -555,20 +573,20 @@ class Gatherer:
             pass  # may not read namespaces: an empty result is still an answer
 
     def pull_events(self, namespace: str | None) -> list[dict[str, Any]]:
+        """The kubelet's pull-failure Warnings. One list: every events list is a full etcd scan
+        on the server, so filtering the reasons here beats one request per reason."""
         from kubectl_pullsecret.events import PULL_EVENT_REASONS
 
-        events: list[dict[str, Any]] = []
-        for reason in PULL_EVENT_REASONS:
-            query = {"fieldSelector": f"involvedObject.kind=Pod,reason={reason}"}
-            try:
-                events.extend(self.client.list_all(core_path("events", namespace), query))
-            except Forbidden:
-                self.warnings.append(
-                    "cannot list events (forbidden): pods that still run despite pull failures, "
-                    "and FailedToRetrieveImagePullSecret warnings, are not seen"
-                )
-                return []
-        return events
+        query = {"fieldSelector": "involvedObject.kind=Pod,type=Warning"}
+        try:
+            events = self.client.list_all(core_path("events", namespace), query)
+        except Forbidden:
+            self.warnings.append(
+                "cannot list events (forbidden): pods that still run despite pull failures, "
+                "and FailedToRetrieveImagePullSecret warnings, are not seen"
+            )
+            return []
+        return [e for e in events if e.get("reason") in PULL_EVENT_REASONS]
 
     def pod_events(self, namespace: str, name: str) -> list[dict[str, Any]]:
         query = {"fieldSelector": f"involvedObject.kind=Pod,involvedObject.name={name}"}
@@ -582,9 +600,28 @@ class Gatherer:
 
     # secrets and service accounts
 
+    def _named_everywhere(self, name: str) -> list[dict[str, Any]] | None:
+        """Every secret of this name in any namespace: one request per name, cached; None
+        when RBAC forbids listing secrets across namespaces."""
+        if name not in self._by_name:
+            try:
+                items = self.client.list_all(
+                    core_path("secrets"), {"fieldSelector": f"metadata.name={name}"}
+                )
+            except Forbidden:
+                self._by_name[name] = None
+            else:
+                for item in items:
+                    self.sensitive.extend(sensitive_values(item))
+                self._by_name[name] = items
+        return self._by_name[name]
+
     def secrets(
         self, wanted: set[tuple[str, str]], all_namespaces: bool
     ) -> dict[tuple[str, str], Any]:
+        """The wanted (namespace, name) secrets: a GET each when few; otherwise one list per
+        pull-secret type, and one cross-namespace lookup per name for the rest (missing or of
+        another type), which also says where else they exist."""
         from kubectl_pullsecret.diagnosis import SecretFetch, SecretStatus
         from kubectl_pullsecret.objects import secret_fetch
 
@@ -593,21 +630,31 @@ class Gatherer:
         if len(wanted) > BULK_THRESHOLD:
             scope = None if all_namespaces or len(namespaces) > 1 else next(iter(namespaces))
             try:
-                index: dict[str, list[tuple[str, str]]] = {}
                 for secret_type in _pull_secret_types():
                     for item in self.client.list_all(
                         core_path("secrets", scope), {"fieldSelector": f"type={secret_type}"}
                     ):
                         meta = item.get("metadata") or {}
                         key = (str(meta.get("namespace", "")), str(meta.get("name", "")))
-                        index.setdefault(key[1], []).append((key[0], secret_type))
                         if key in wanted:
                             self.sensitive.extend(sensitive_values(item))
                             found[key] = secret_fetch(key[1], item)
-                if scope is None:
-                    self._secret_index = index
             except Forbidden:
                 pass  # fall back to one GET per secret
+            for name in sorted({n for _, n in wanted - found.keys()}):
+                items = self._named_everywhere(name)
+                if items is None:
+                    continue
+                by_namespace = {
+                    str((i.get("metadata") or {}).get("namespace", "")): i for i in items
+                }
+                for namespace in sorted(ns for ns, n in wanted - found.keys() if n == name):
+                    item = by_namespace.get(namespace)
+                    found[(namespace, name)] = (
+                        secret_fetch(name, item)
+                        if item
+                        else SecretFetch(name, SecretStatus.MISSING)
+                    )
         for key in sorted(wanted - found.keys()):
             namespace, name = key
             try:
@@ -629,20 +676,14 @@ class Gatherer:
 
     def secrets_elsewhere(self, name: str, namespace: str) -> tuple[list[tuple[str, str]], bool]:
         """Other namespaces holding a secret of this name, with its type; and whether we could look."""
-        if self._secret_index is not None and name in self._secret_index:
-            return [(ns, t) for ns, t in self._secret_index[name] if ns != namespace], True
-        try:
-            items = self.client.list_all(
-                core_path("secrets"), {"fieldSelector": f"metadata.name={name}"}
-            )
-        except Forbidden:
+        items = self._named_everywhere(name)
+        if items is None:
             return [], False
-        found = []
-        for item in items:
-            ns = str((item.get("metadata") or {}).get("namespace", ""))
-            if ns != namespace:
-                found.append((ns, str(item.get("type") or "")))
-        return found, True
+        return [
+            (str((i.get("metadata") or {}).get("namespace", "")), str(i.get("type") or ""))
+            for i in items
+            if (i.get("metadata") or {}).get("namespace") != namespace
+        ], True
 
     def service_accounts(
         self, wanted: set[tuple[str, str]], all_namespaces: bool
@@ -728,7 +769,6 @@ def gather_diagnosis(
 
     from kubectl_pullsecret.diagnosis import SecretStatus
 
-    elsewhere_cache: dict[tuple[str, str], tuple[list[tuple[str, str]], bool]] = {}
     contexts = []
     for facts, events in sorted(pods, key=lambda p: (p[0].namespace, p[0].name)):
         pod_secrets = {n: secrets[(facts.namespace, n)] for n in facts.pull_secret_names if n}
@@ -738,10 +778,7 @@ def gather_diagnosis(
         for secret_name, fetch in pod_secrets.items():
             if fetch.status is not SecretStatus.MISSING:
                 continue
-            key = (facts.namespace, secret_name)
-            if key not in elsewhere_cache:
-                elsewhere_cache[key] = gatherer.secrets_elsewhere(secret_name, facts.namespace)
-            found, could_look = elsewhere_cache[key]
+            found, could_look = gatherer.secrets_elsewhere(secret_name, facts.namespace)
             unknown |= not could_look
             if found:
                 elsewhere[secret_name] = tuple(ns for ns, _ in found)

@@ -7,7 +7,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from kubectl_pullsecret import __version__
 from kubectl_pullsecret.check import CheckReport
 from kubectl_pullsecret.diagnosis import ContainerReport
 from kubectl_pullsecret.problems import Problem, Severity
@@ -273,7 +272,3 @@ def check_document(report: CheckReport) -> dict[str, Any]:
         ],
         "problems": [p.as_dict() for p in report.problems],
     }
-
-
-def version_text() -> str:
-    return f"kubectl-pullsecret {__version__}\n"

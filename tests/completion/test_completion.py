@@ -38,7 +38,7 @@ def test_subcommands_and_flags_offline() -> None:
     assert complete(["diagnose", "pod", "-o", ""]) == (["table", "wide", "json", "yaml"], NO_FILE)
     assert complete(["check", "nginx", "--file", ""]) == ([], DEFAULT)
     names, _ = complete(["show", "--re"])
-    assert names == ["--request-timeout", "--reveal"]
+    assert names == ["--registry-ca", "--request-timeout", "--reveal"]
 
 
 def test_kubectl_completes_pods_secrets_and_namespaces_from_the_cluster(
