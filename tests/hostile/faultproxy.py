@@ -4,7 +4,8 @@ The real apiserver cannot answer 429, 5xx, 410 on a continue token, hang in the 
 body or drop the connection on demand; this proxy can. It terminates TLS with its own
 throw-away CA (or speaks plain HTTP), forwards everything else to the apiserver unchanged
 (bearer token included), records every request, and can rewrite `limit=` so that a handful of
-objects already spans several pages.
+objects already spans several pages (and drop resourceVersion=0, as an apiserver without its
+watch cache would, which serves such lists from etcd in pages too).
 
     with FaultProxy(cp.server, cp.ca_file) as proxy:
         proxy.add(Fault(r"/pods$", status=503, times=2))
@@ -264,6 +265,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if proxy.page_limit is not None and "limit" in query:
             query["limit"] = str(proxy.page_limit)
+        if not proxy.watch_cache and query.get("resourceVersion") == "0":
+            # The watch cache serves resourceVersion=0 lists whole, ignoring limit; an apiserver
+            # without it (--watch-cache=false) reads etcd and paginates them.
+            del query["resourceVersion"]
         status, headers, payload = proxy._forward(
             self.command, parsed.path, query, self.headers, body
         )
@@ -296,7 +301,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FaultProxy:
-    """The proxy. `tls=False` serves plain HTTP (for kubeconfigs with an http:// server)."""
+    """The proxy. `tls=False` serves plain HTTP (for kubeconfigs with an http:// server).
+
+    `page_limit` rewrites every `limit=` so that a few objects span several pages;
+    `watch_cache=False` answers like an apiserver without its watch cache, which paginates
+    resourceVersion=0 lists too.
+    """
 
     def __init__(
         self,
@@ -305,10 +315,12 @@ class FaultProxy:
         *,
         tls: bool = True,
         page_limit: int | None = None,
+        watch_cache: bool = True,
         hang_limit: float = 60.0,
     ) -> None:
         self.upstream = upstream.rstrip("/")
         self.page_limit = page_limit
+        self.watch_cache = watch_cache
         self.hang_limit = hang_limit
         self.faults: list[Fault] = []
         self.seen: list[Seen] = []

@@ -101,8 +101,18 @@ def decode_bounded(raw: bytes) -> DecodedSecret:
     )
 
 
+_DECODED: dict[str, DecodedSecret] = {}
+
+
 def decode_case(case: SecretCase) -> DecodedSecret:
-    """The case as the plugin decodes it: a file or manifest, or a Secret's type and data."""
+    """The case as the plugin decodes it: a file or manifest, or a Secret's type and data.
+    (Cached per case: results are frozen, and the 1 MiB case takes a while.)"""
+    if case.name not in _DECODED:
+        _DECODED[case.name] = _decode_case(case)
+    return _DECODED[case.name]
+
+
+def _decode_case(case: SecretCase) -> DecodedSecret:
     if case.bomb:
         return decode_bounded(case.file_bytes())
     if case.needs_manifest():

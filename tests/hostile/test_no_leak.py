@@ -272,14 +272,10 @@ def setup(
         R("diagnose-debug", ("diagnose", "pod", "--debug"), admin),
         R("diagnose-name", ("diagnose", "pod", "p-main", "-o", "yaml", "--debug"), admin),
         R("diagnose-A", ("diagnose", "pod", "-A", "-o", "json"), admin),
-        R("diagnose-missing", ("diagnose", "pod", "p-missing"), admin),
         R("diagnose-wrongkey", ("diagnose", "pod", "p-wrongkey", "-o", "wide"), admin),
         # show, every format, every secret
         R("show", ("show",), admin),
         R("show-json-debug", ("show", "-o", "json", "--debug"), admin),
-        R("show-yaml", ("show", "-o", "yaml"), admin),
-        R("show-no-headers", ("show", "--no-headers"), admin),
-        R("show-A", ("show", "-A"), admin),
         R("show-list-reveal", ("show", "--reveal", "-o", "json"), admin),
         R("show-s-json", ("show", "s-json"), admin),
         R("show-s-differs", ("show", "s-differs", "-o", "yaml"), admin),
@@ -288,12 +284,10 @@ def setup(
         R("show-s-malformed", ("show", "s-malformed", "-o", "json", "--debug"), admin),
         R("show-s-opaque", ("show", "s-opaque"), admin),
         R("show-s-userinfo", ("show", "s-userinfo", "-o", "json"), admin),
-        R("show-s-userinfo-table", ("show", "s-userinfo"), admin),
         R("show-s-nocolon", ("show", "s-nocolon", "--debug"), admin),
         R("reveal", ("show", "s-json", "--reveal"), admin, frozenset({pw(1)})),
         R("reveal-json", ("show", "s-json", "--reveal", "-o", "json"), admin, frozenset({pw(1)})),
         # check, from the cluster and from files
-        R("check", ("check", IMAGE, "--secret", "s-json", "--secret", "s-differs"), admin),
         R(
             "check-json-debug",
             (
