@@ -9,7 +9,8 @@ import json
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ from kubectl_pullsecret.events import scrub
 from kubectl_pullsecret.imageref import InvalidImageName, parse_image
 from kubectl_pullsecret.kube import sensitive_values
 from kubectl_pullsecret.objects import event_target, pod_event, pod_facts, secret_fetch
-from kubectl_pullsecret.problems import Code
+from kubectl_pullsecret.problems import Code, Problem
 from kubectl_pullsecret.show import REDACTED, view_secret
 
 from .corpus import (
@@ -67,7 +68,7 @@ json.dump({{"used": d.used, "error": d.error, "ignored": d.ignored_reason,
 
 
 @functools.cache
-def _decode_in_child(raw: bytes) -> dict[str, object] | str:
+def _decode_in_child(raw: bytes) -> dict[str, Any] | str:
     """The decoded document, or why the child failed (cached: a bomb costs its time once)."""
     try:
         done = subprocess.run(
@@ -90,14 +91,9 @@ def decode_bounded(raw: bytes) -> DecodedSecret:
     doc = _decode_in_child(raw)
     if isinstance(doc, str):
         pytest.fail(doc)
-    entries = tuple(RegistryEntry(*e) for e in doc["entries"])  # type: ignore[union-attr]
+    entries = tuple(RegistryEntry(*e) for e in doc["entries"])
     return DecodedSecret(
-        str(doc["type"]),
-        doc["data_key"],  # type: ignore[arg-type]
-        bool(doc["used"]),
-        entries,
-        doc["ignored"],  # type: ignore[arg-type]
-        doc["error"],  # type: ignore[arg-type]
+        doc["type"], doc["data_key"], doc["used"], entries, doc["ignored"], doc["error"]
     )
 
 
@@ -155,8 +151,8 @@ def pod_for(case: SecretCase) -> PodContext:
     return PodContext(pod=pod_facts(pod), secrets={case.name: fetch})
 
 
-def all_text(problems: object) -> str:
-    return "\n".join(f"{p.code.value}: {p.message}" for p in problems)  # type: ignore[attr-defined]
+def all_text(problems: Iterable[Problem]) -> str:
+    return "\n".join(f"{p.code.value}: {p.message}" for p in problems)
 
 
 def passwords(case: SecretCase) -> list[str]:

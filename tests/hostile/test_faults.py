@@ -13,11 +13,13 @@ import base64
 import itertools
 import json
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -59,9 +61,9 @@ class World:
     tokens: dict[str, str]
     folder: Path
 
-    def kubeconfig(self, name: str, **kwargs: object) -> Path:
+    def kubeconfig(self, name: str, **kwargs: Any) -> Path:
         kwargs.setdefault("namespace", self.ns)
-        return write_kubeconfig(self.folder / f"{name}.yaml", **kwargs)  # type: ignore[arg-type]
+        return write_kubeconfig(self.folder / f"{name}.yaml", **kwargs)
 
     def user(self, user: str) -> Path:
         return self.kubeconfig(
@@ -95,9 +97,12 @@ def world(
     )
 
 
-def timed(runner: PluginRunner, *args: str, kubeconfig: Path, **kw: object) -> tuple[float, object]:
+Completed = subprocess.CompletedProcess[str]
+
+
+def timed(runner: PluginRunner, *args: str, kubeconfig: Path) -> tuple[float, Completed]:
     started = time.monotonic()
-    result = run_cli(runner, *args, kubeconfig=kubeconfig, **kw)  # type: ignore[arg-type]
+    result = run_cli(runner, *args, kubeconfig=kubeconfig)
     return time.monotonic() - started, result
 
 
@@ -117,10 +122,10 @@ COMMANDS = {
 
 def run_all(
     runner: PluginRunner, kubeconfig: Path, extra: tuple[str, ...] = ()
-) -> dict[str, tuple[float, object]]:
+) -> dict[str, tuple[float, Completed]]:
     """Every command against one kubeconfig, two at a time."""
 
-    def one(args: list[str]) -> tuple[float, object]:
+    def one(args: list[str]) -> tuple[float, Completed]:
         return timed(runner, *args, *extra, kubeconfig=kubeconfig)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -140,7 +145,7 @@ def test_server_down_refuses_connections(hrun: PluginRunner, world: World) -> No
     for name, (elapsed, result) in run_all(
         hrun, kubeconfig, ("--request-timeout", TIMEOUT)
     ).items():
-        line = assert_one_error_line(result, "cannot reach the API server", "127.0.0.1")  # type: ignore[arg-type]
+        line = assert_one_error_line(result, "cannot reach the API server", "127.0.0.1")
         assert "connection refused" in line, f"{name}: {line}"
         assert elapsed < TIMEOUT_S + SLACK_S, f"{name} took {elapsed:.1f} s"
 
@@ -153,9 +158,9 @@ def test_tls_with_the_wrong_ca(hrun: PluginRunner, world: World, tmp_path: Path)
     for name, (elapsed, result) in run_all(
         hrun, kubeconfig, ("--request-timeout", TIMEOUT)
     ).items():
-        assert_one_error_line(result, "TLS verification failed")  # type: ignore[arg-type]
+        assert_one_error_line(result, "TLS verification failed")
         assert elapsed < TIMEOUT_S + SLACK_S, f"{name} took {elapsed:.1f} s"
-        assert world.tokens["admin"] not in result.stderr  # type: ignore[attr-defined]
+        assert world.tokens["admin"] not in result.stderr
 
 
 def test_https_to_a_plain_http_server(hrun: PluginRunner, world: World) -> None:
@@ -167,7 +172,7 @@ def test_https_to_a_plain_http_server(hrun: PluginRunner, world: World) -> None:
             ca_file=world.ca_file,
         )
         _elapsed, result = timed(hrun, "diagnose", "pod", kubeconfig=kubeconfig)
-    assert_one_error_line(result, "TLS")  # type: ignore[arg-type]
+    assert_one_error_line(result, "TLS")
 
 
 # --- credentials and kubeconfigs ----------------------------------------------------------------
@@ -237,9 +242,9 @@ def test_invalid_token_is_401(hrun: PluginRunner, world: World) -> None:
         "bad-token", server=world.server, token=token, ca_file=world.ca_file
     )
     for name, (_, result) in run_all(hrun, kubeconfig, ("--debug",)).items():
-        assert result.returncode == 2, f"{name}: {describe(result)}"  # type: ignore[attr-defined]
-        assert "401 Unauthorized" in result.stderr, name  # type: ignore[attr-defined]
-        assert token not in result.stdout + result.stderr, name  # type: ignore[attr-defined]
+        assert result.returncode == 2, f"{name}: {describe(result)}"
+        assert "401 Unauthorized" in result.stderr, name
+        assert token not in result.stdout + result.stderr, name
 
 
 def test_context_names_a_missing_cluster(hrun: PluginRunner, world: World) -> None:
@@ -377,10 +382,10 @@ DENIED = [
 
 
 @pytest.fixture(scope="module")
-def denied_results(hostile_plane: ControlPlane, world: World) -> dict[int, object]:
+def denied_results(hostile_plane: ControlPlane, world: World) -> dict[int, Completed]:
     runner = PluginRunner(lambda: world.user("admin"))
 
-    def one(i: int) -> object:
+    def one(i: int) -> Completed:
         case = DENIED[i]
         return run_cli(runner, *case.args, "-o", "json", kubeconfig=world.user(case.user))
 
@@ -391,20 +396,20 @@ def denied_results(hostile_plane: ControlPlane, world: World) -> dict[int, objec
 @pytest.mark.parametrize(
     "index", range(len(DENIED)), ids=[f"{d.user}:{'-'.join(d.args[:3])}" for d in DENIED]
 )
-def test_forbidden_resource(index: int, denied_results: dict[int, object]) -> None:
+def test_forbidden_resource(index: int, denied_results: dict[int, Completed]) -> None:
     case = DENIED[index]
     result = denied_results[index]
     if case.fatal:
-        assert_one_error_line(result, *case.fatal)  # type: ignore[arg-type]
+        assert_one_error_line(result, *case.fatal)
         return
-    assert_no_crash(result, codes=(0, 1))  # type: ignore[arg-type]
-    text = (result.stdout + result.stderr).lower()  # type: ignore[attr-defined]
+    assert_no_crash(result, codes=(0, 1))
+    text = (result.stdout + result.stderr).lower()
     for needle in case.says:
-        assert needle.lower() in text, f"{needle!r} missing:\n{describe(result)}"  # type: ignore[arg-type]
+        assert needle.lower() in text, f"{needle!r} missing:\n{describe(result)}"
     if case.code:
-        doc = parse_output(result)  # type: ignore[arg-type]
+        doc = parse_output(result)
         problems = [p for item in doc.get("items", [doc]) for p in item.get("problems", [])]
-        assert case.code in codes(problems), describe(result)  # type: ignore[arg-type]
+        assert case.code in codes(problems), describe(result)
 
 
 # --- injected faults --------------------------------------------------------------------------------
@@ -425,8 +430,8 @@ def via_proxy(world: World, proxy: FaultProxy) -> Path:
     )
 
 
-def pods_reported(result: object) -> set[str]:
-    return {r["pod"] for r in parse_output(result)["items"]}  # type: ignore[arg-type]
+def pods_reported(result: Completed) -> set[str]:
+    return {r["pod"] for r in parse_output(result)["items"]}
 
 
 ALL_FAILING = {f"p{i}" for i in range(N_PODS)} | {"late-sa"}
@@ -468,7 +473,7 @@ def test_persistent_5xx_gives_up_after_a_bound(
         Fault(r"/pods$", status=500, reason="InternalError", message="etcdserver: leader changed")
     )
     _elapsed, result = timed(hrun, "diagnose", "pod", kubeconfig=via_proxy)
-    assert_one_error_line(result, "500", "leader changed")  # type: ignore[arg-type]
+    assert_one_error_line(result, "500", "leader changed")
     hits = proxy.requests(r"/pods$")
     assert len(hits) == MAX_ATTEMPTS
     gaps = [b.at - a.at for a, b in itertools.pairwise(hits)]
@@ -482,7 +487,7 @@ def test_5xx_retries_stop_at_the_request_timeout(
     elapsed, result = timed(
         hrun, "diagnose", "pod", "--request-timeout", "1s", kubeconfig=via_proxy
     )
-    assert_one_error_line(result, "503")  # type: ignore[arg-type]
+    assert_one_error_line(result, "503")
     assert elapsed < 1.0 + SLACK_S
     assert len(proxy.requests(r"/pods$")) < MAX_ATTEMPTS
 
@@ -532,7 +537,7 @@ def test_server_stops_answering_in_the_middle_of_a_list(
     elapsed, result = timed(
         hrun, "diagnose", "pod", "--request-timeout", TIMEOUT, kubeconfig=via_proxy
     )
-    assert_one_error_line(result, "timed out")  # type: ignore[arg-type]
+    assert_one_error_line(result, "timed out")
     assert elapsed < TIMEOUT_S + SLACK_S, f"took {elapsed:.1f} s"
 
 
@@ -543,9 +548,9 @@ def test_server_stops_answering_a_single_object(
     elapsed, result = timed(
         hrun, "show", "regcred", "--request-timeout", TIMEOUT, kubeconfig=via_proxy
     )
-    assert_one_error_line(result, "timed out")  # type: ignore[arg-type]
+    assert_one_error_line(result, "timed out")
     assert elapsed < TIMEOUT_S + SLACK_S, f"took {elapsed:.1f} s"
-    assert PASSWORD not in result.stdout + result.stderr  # type: ignore[attr-defined]
+    assert PASSWORD not in result.stdout + result.stderr
 
 
 def test_slow_headers_hit_the_request_timeout(
@@ -555,7 +560,7 @@ def test_slow_headers_hit_the_request_timeout(
     elapsed, result = timed(
         hrun, "diagnose", "pod", "p0", "--request-timeout", TIMEOUT, kubeconfig=via_proxy
     )
-    assert_one_error_line(result, "timed out")  # type: ignore[arg-type]
+    assert_one_error_line(result, "timed out")
     assert elapsed < TIMEOUT_S + SLACK_S, f"took {elapsed:.1f} s"
 
 
@@ -564,7 +569,7 @@ def test_connection_cut_mid_body_is_retried_then_reported(
 ) -> None:
     proxy.add(Fault(r"/pods$", cut_after=50))
     _elapsed, result = timed(hrun, "diagnose", "pod", kubeconfig=via_proxy)
-    assert_one_error_line(result, "connection broke off")  # type: ignore[arg-type]
+    assert_one_error_line(result, "connection broke off")
     assert len(proxy.requests(r"/pods$")) == MAX_ATTEMPTS
 
 
