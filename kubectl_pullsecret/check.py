@@ -57,7 +57,7 @@ def check_image(image: str, sources: Sequence[tuple[str, SecretFetch]]) -> Check
                 Problem(
                     Code.SECRET_NOT_FOUND,
                     Severity.ERROR,
-                    f"{label} does not exist",
+                    f"{label} does not exist" + (f" {fetch.detail}" if fetch.detail else ""),
                     "check the name and namespace",
                 )
             )

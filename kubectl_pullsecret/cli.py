@@ -495,7 +495,11 @@ def check(
             (str(path), SecretFetch(str(path), SecretStatus.FOUND, decode_config_file(raw)))
         )
     report = check_image(image, sources)
-    remember(c.password for c in report.offered)
+    from kubectl_pullsecret.kube import key_secrets
+
+    for _, fetch in sources:  # local files too: passwords, and userinfo inside keys
+        for entry in fetch.decoded.entries if fetch.decoded else ():
+            remember([entry.password, *key_secrets(entry.key)])
     if (
         verify
         and report.image_ref is not None

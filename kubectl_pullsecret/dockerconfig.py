@@ -108,6 +108,10 @@ def _type_name(value: object) -> str:
     return "null"
 
 
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+
+
 def _fold_equal(a: str, b: str) -> bool:
     # encoding/json matches struct field names case-insensitively (after an exact match fails).
     return a.casefold() == b.casefold()
@@ -128,7 +132,7 @@ def _decode_entry(key: str, value: object) -> _GoEntry:
                     break
                 if not isinstance(item, str):
                     raise DockerConfigError(
-                        f"entry {key!r}: field {go_field!r} is a {_type_name(item)}, not a string"
+                        f"entry {key!r}: field {go_field!r} is {_a(_type_name(item))}, not a string"
                     )
                 setattr(entry, go_field, item)
                 entry.seen.add(go_field)
@@ -182,7 +186,7 @@ def _decode_auth_map(value: object, where: str) -> list[RegistryEntry]:
     if value is None:
         return []
     if not isinstance(value, _Pairs):
-        raise DockerConfigError(f"{where} is a {_type_name(value)}, not an object")
+        raise DockerConfigError(f"{where} is {_a(_type_name(value))}, not an object")
     # Go decodes into a map: a duplicate key keeps the last value, at the first one's place.
     merged: dict[str, object] = {}
     for key, item in value:

@@ -477,6 +477,20 @@ def core_path(resource: str, namespace: str | None = None, name: str | None = No
     return path
 
 
+def check_namespace(client: KubeClient, namespace: str, warnings: list[str]) -> None:
+    """After an empty answer: a namespace that does not exist is an error, as in kubectl get -n."""
+    try:
+        client.get(core_path("namespaces", name=namespace))
+    except NotFound:
+        raise KubeError(f'namespace "{namespace}" not found') from None
+    except Forbidden:
+        warnings.append(
+            f'cannot check that namespace "{namespace}" exists (forbidden: get namespaces); an empty answer may mean it does not'
+        )
+    except ApiStatusError:
+        pass  # an empty result is still an answer
+
+
 # --- gathering what a diagnosis needs ---------------------------------------------------------
 
 # Above this many distinct objects, one list per type beats one GET per object.
@@ -507,9 +521,18 @@ def sensitive_values(secret: dict[str, Any]) -> list[str]:
     decoded = decode_secret(str(secret.get("type") or ""), decoded_data)
     for entry in decoded.entries:
         values.append(entry.password)
+        values.extend(key_secrets(entry.key))
     for raw in decoded_data.values():
         values.extend(_auth_fields(raw))
     return [v for v in values if len(v) >= 4]
+
+
+def key_secrets(key: str) -> list[str]:
+    """The userinfo of a registry key written as a URL (https://user:password@host/)."""
+    from kubectl_pullsecret.keyring import key_userinfo
+
+    userinfo = key_userinfo(key)
+    return [userinfo, userinfo.partition(":")[2]] if userinfo else []
 
 
 def _auth_fields(raw: bytes) -> list[str]:
@@ -565,12 +588,7 @@ class Gatherer:
         return items[0] if items else None
 
     def _check_namespace(self, namespace: str) -> None:
-        try:
-            self.client.get(core_path("namespaces", name=namespace))
-        except NotFound:
-            raise KubeError(f'namespace "{namespace}" not found') from None
-        except ApiStatusError:
-            pass  # may not read namespaces: an empty result is still an answer
+        check_namespace(self.client, namespace, self.warnings)
 
     def pull_events(self, namespace: str | None) -> list[dict[str, Any]]:
         """The kubelet's pull-failure Warnings. One list: every events list is a full etcd scan
@@ -653,14 +671,18 @@ class Gatherer:
                     found[(namespace, name)] = (
                         secret_fetch(name, item)
                         if item
-                        else SecretFetch(name, SecretStatus.MISSING)
+                        else SecretFetch(
+                            name, SecretStatus.MISSING, detail=f'in namespace "{namespace}"'
+                        )
                     )
         for key in sorted(wanted - found.keys()):
             namespace, name = key
             try:
                 item = self.client.get(core_path("secrets", namespace, name))
             except NotFound:
-                found[key] = SecretFetch(name, SecretStatus.MISSING)
+                found[key] = SecretFetch(
+                    name, SecretStatus.MISSING, detail=f'in namespace "{namespace}"'
+                )
             except Forbidden:
                 found[key] = SecretFetch(
                     name,
@@ -713,6 +735,10 @@ class Gatherer:
                 found[key] = ServiceAccountFacts(name, SecretStatus.MISSING)
             except Forbidden:
                 found[key] = ServiceAccountFacts(name, SecretStatus.FORBIDDEN)
+                self.warnings.append(
+                    f"cannot read serviceaccount {namespace}/{name} (forbidden: get serviceaccounts): "
+                    "its imagePullSecrets are not compared with the Pod's"
+                )
             except ApiStatusError:
                 found[key] = ServiceAccountFacts(name, SecretStatus.ERROR)
         return found
@@ -801,8 +827,12 @@ def fetch_secrets(
     client: KubeClient, namespace: str, names: list[str]
 ) -> tuple[list[tuple[str, Any]], list[str]]:
     """Secrets by name for `check`, in the order given: [(name, SecretFetch)] and secret material."""
+    from kubectl_pullsecret.diagnosis import SecretStatus
+
     gatherer = Gatherer(client)
     found = gatherer.secrets({(namespace, n) for n in names}, all_namespaces=False)
+    if any(f.status is SecretStatus.MISSING for f in found.values()):
+        check_namespace(client, namespace, gatherer.warnings)
     return [(n, found[(namespace, n)]) for n in names], gatherer.sensitive
 
 
@@ -901,6 +931,8 @@ def gather_secrets(
                 )
             )
     warnings: list[str] = []
+    if namespace is not None and not found:
+        check_namespace(client, namespace, warnings)
     users, _ = _users_in(client, namespace, warnings) if found else ({}, {})
     views = [
         view_secret(ns, name, decoded, tuple(users.get((ns, name), ())))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kubectl_pullsecret.dockerconfig import DecodedSecret
-from kubectl_pullsecret.keyring import GoURLError, normalize_key
+from kubectl_pullsecret.keyring import GoURLError, mask_key, normalize_key
 from kubectl_pullsecret.problems import Code, Problem, Severity
 
 REDACTED = "<redacted>"
@@ -117,7 +117,7 @@ def view_secret(
             )
         entries.append(
             EntryView(
-                key=entry.key,
+                key=entry.key if reveal else mask_key(entry.key),
                 registry=registry,
                 username=entry.username,
                 email=entry.email,
