@@ -28,7 +28,9 @@ MAX_ATTEMPTS = 4  # for 429, 5xx and connection failures
 MAX_LIST_RESTARTS = 2  # after 410 Gone on a continue token
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
-_IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+SERVICE_ACCOUNT_DIR = Path(
+    "/var/run/secrets/kubernetes.io/serviceaccount"
+)  # in-cluster credentials
 
 
 class KubeError(Exception):
@@ -233,13 +235,17 @@ def _in_cluster(configuration: Any, options: KubeOptions) -> ResolvedConfig:
 
     try:
         InClusterConfigLoader(
-            token_filename="/var/run/secrets/kubernetes.io/serviceaccount/token",
-            cert_filename="/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+            token_filename=str(SERVICE_ACCOUNT_DIR / "token"),
+            cert_filename=str(SERVICE_ACCOUNT_DIR / "ca.crt"),
         ).load_and_set(configuration)
     except ConfigException as exc:
         raise KubeError(f"in-cluster configuration failed: {_first_line(str(exc))}") from None
     try:
-        namespace = options.namespace or _IN_CLUSTER_NAMESPACE.read_text().strip() or "default"
+        namespace = (
+            options.namespace
+            or (SERVICE_ACCOUNT_DIR / "namespace").read_text().strip()
+            or "default"
+        )
     except OSError:
         namespace = options.namespace or "default"
     return ResolvedConfig(configuration, namespace, "in-cluster", "serviceaccount")
