@@ -5,8 +5,9 @@
 # to stderr. Order of preference:
 #   1. $KUBEBUILDER_ASSETS, when it holds kube-apiserver and etcd (setup-envtest on a laptop);
 #   2. the cache under ${XDG_CACHE_HOME:-~/.cache}/kubectl-pullsecret/, from an earlier run;
-#   3. on Debian/Ubuntu: etcd from the distribution, kube-apiserver built from Debian's own
-#      `kubernetes` source package (no download outside the distribution's mirrors).
+#   3. on Debian (bookworm has it; derivatives whose archive carries the same source package
+#      work too): etcd from the distribution, kube-apiserver built from the `kubernetes`
+#      source package (no download outside the distribution's mirrors).
 set -euo pipefail
 
 K8S_SRC_VERSION=1.20.2
@@ -30,6 +31,17 @@ if has_assets "$assets"; then
   exit 0
 fi
 
+# Two test runs at once must not both spend five minutes building: the second waits.
+mkdir -p "$cache_root"
+if command -v flock >/dev/null; then
+  exec 9>"$cache_root/.provision.lock"
+  flock 9
+  if has_assets "$assets"; then
+    echo "$assets"
+    exit 0
+  fi
+fi
+
 if ! command -v apt-get >/dev/null || ! [ -r /etc/debian_version ]; then
   die "no control plane found. Install etcd and kube-apiserver with setup-envtest
 (go install sigs.k8s.io/controller-runtime/tools/setup-envtest@latest && setup-envtest use -p path)
@@ -42,13 +54,26 @@ if [ "$(id -u)" -ne 0 ]; then
   SUDO="sudo"
 fi
 
-# Debian's deb822 sources ship only 'Types: deb'; apt-get source needs the deb-src twin.
-srcs=/etc/apt/sources.list.d/debian.sources
-twin=/etc/apt/sources.list.d/kubectl-pullsecret-deb-src.sources
-if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
-  [ -r "$srcs" ] || die "no $srcs to copy a deb-src entry from; add deb-src lines for your distribution"
-  log "adding deb-src entries ($twin)"
-  sed 's/^Types: deb$/Types: deb-src/' "$srcs" | $SUDO tee "$twin" >/dev/null
+# Stock images ship only 'deb' entries; apt-get source needs their deb-src twins. Add them
+# unless the distribution's own source index is there already (another deb-src entry, for
+# an unrelated repository, does not count).
+add_deb_src() {
+  local deb822 twin=/etc/apt/sources.list.d/kubectl-pullsecret-deb-src
+  for deb822 in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/ubuntu.sources; do
+    if [ -r "$deb822" ]; then
+      sed 's/^Types: deb$/Types: deb-src/' "$deb822" | $SUDO tee "$twin.sources" >/dev/null
+      return 0
+    fi
+  done
+  if grep -qs '^deb ' /etc/apt/sources.list; then
+    sed -n 's/^deb /deb-src /p' /etc/apt/sources.list | $SUDO tee "$twin.list" >/dev/null
+    return 0
+  fi
+  die "no apt sources to copy deb-src entries from; add deb-src lines for your distribution"
+}
+if ! apt-cache showsrc kubernetes 2>/dev/null | grep -q '^Package: kubernetes'; then
+  log "adding deb-src entries"
+  add_deb_src
 fi
 
 log "installing build dependencies from the distribution"
@@ -58,7 +83,7 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recomme
   golang-github-modern-go-reflect2-dev golang-github-json-iterator-go-dev >&2
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/k8s-src.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$assets.tmp"' EXIT
 log "fetching Debian's kubernetes source package into $work"
 (cd "$work" && apt-get source --download-only kubernetes >&2 && dpkg-source -x --no-check ./*.dsc src >&2)
 src="$work/src"
@@ -74,8 +99,12 @@ log "building kube-apiserver (about 4 minutes on 2 cores)"
 (cd "$src" && PATH="/usr/lib/go-1.19/bin:$PATH" GOFLAGS=-mod=vendor CGO_ENABLED=0 \
   make WHAT="cmd/kube-apiserver" >&2)
 
+# Debian names architectures differently from Go's output folders.
+case "$(dpkg --print-architecture)" in
+  armhf) goarch=arm ;; i386) goarch=386 ;; ppc64el) goarch=ppc64le ;; *) goarch=$(dpkg --print-architecture) ;;
+esac
 mkdir -p "$assets.tmp"
-cp "$src/_output/local/bin/linux/$(dpkg --print-architecture)/kube-apiserver" "$assets.tmp/"
+cp "$src/_output/local/bin/linux/$goarch/kube-apiserver" "$assets.tmp/"
 cp "$(command -v etcd || echo /usr/bin/etcd)" "$assets.tmp/etcd"
 rm -rf "$assets"
 mv "$assets.tmp" "$assets"
