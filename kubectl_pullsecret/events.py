@@ -151,14 +151,3 @@ class PodEvent:
     @property
     def container(self) -> ContainerRef | None:
         return container_of(self.field_path)
-
-    @property
-    def is_pull_failure(self) -> bool:
-        if self.reason == FAILED_TO_RETRIEVE_PULL_SECRET:
-            return True
-        if self.reason in ("InspectFailed", "ErrImageNeverPull"):
-            return True
-        return self.reason == "Failed" and (
-            self.message.startswith("Failed to pull image")
-            or self.message.removeprefix("Error: ") in PULL_FAILURE_REASONS
-        )

@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -262,7 +262,6 @@ def _first_line(text: str) -> str:
 class RequestStats:
     requests: int = 0
     bytes_read: int = 0
-    by_path: dict[str, int] = field(default_factory=dict)
 
 
 class KubeClient:
@@ -347,8 +346,6 @@ class KubeClient:
                 raise KubeError(failure) from None
             self.stats.requests += 1
             self.stats.bytes_read += len(body)
-            kind = path.split("?")[0]
-            self.stats.by_path[kind] = self.stats.by_path.get(kind, 0) + 1
             log.debug(
                 "GET %s -> %d in %.0f ms, %d bytes",
                 shown,

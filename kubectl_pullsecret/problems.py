@@ -49,10 +49,3 @@ class Problem:
             "message": self.message,
             "hint": self.hint,
         }
-
-
-def worst(problems: list[Problem]) -> Severity | None:
-    for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
-        if any(p.severity is severity for p in problems):
-            return severity
-    return None

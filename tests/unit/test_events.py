@@ -3,7 +3,6 @@
 import pytest
 
 from kubectl_pullsecret.events import (
-    PodEvent,
     PullError,
     classify_pull_error,
     container_of,
@@ -71,16 +70,6 @@ def test_container_of_field_paths() -> None:
     assert container_of("spec.initContainers{setup}").kind == "initContainers"  # type: ignore[union-attr]
     assert container_of("spec.containers{app}").name == "app"  # type: ignore[union-attr]
     assert container_of("") is None and container_of("spec.containers") is None
-
-
-def test_pull_failure_events() -> None:
-    def event(reason: str, message: str) -> PodEvent:
-        return PodEvent(reason, message, "Warning", "", 1, "t")
-
-    assert event("Failed", "Error: ImagePullBackOff").is_pull_failure
-    assert event("Failed", 'Failed to pull image "x": boom').is_pull_failure
-    assert not event("Failed", "Error: CreateContainerConfigError").is_pull_failure
-    assert event("FailedToRetrieveImagePullSecret", "...").is_pull_failure
 
 
 def test_scrub_masks_credentials_and_controls() -> None:
