@@ -117,13 +117,24 @@ def _fold_equal(a: str, b: str) -> bool:
     return a.casefold() == b.casefold()
 
 
+def key_userinfo(key: str) -> str:
+    """The `user:password` part of a key written as a URL; the kubelet drops it, we hide it."""
+    authority = key.split("://", 1)[-1].split("/", 1)[0]
+    return authority.rpartition("@")[0]
+
+
+def mask_key(key: str) -> str:
+    userinfo = key_userinfo(key)
+    return key.replace(userinfo + "@", "<redacted>@", 1) if userinfo else key
+
+
 def _decode_entry(key: str, value: object) -> _GoEntry:
     entry = _GoEntry()
     if value is None:
         return entry
     if not isinstance(value, _Pairs):
         raise DockerConfigError(
-            f"entry {key!r}: cannot unmarshal {_type_name(value)} into an object"
+            f"entry {mask_key(key)!r}: cannot unmarshal {_type_name(value)} into an object"
         )
     for name, item in value:
         for go_field in ("username", "password", "email", "auth"):
@@ -132,7 +143,7 @@ def _decode_entry(key: str, value: object) -> _GoEntry:
                     break
                 if not isinstance(item, str):
                     raise DockerConfigError(
-                        f"entry {key!r}: field {go_field!r} is {_a(_type_name(item))}, not a string"
+                        f"entry {mask_key(key)!r}: field {go_field!r} is {_a(_type_name(item))}, not a string"
                     )
                 setattr(entry, go_field, item)
                 entry.seen.add(go_field)
@@ -172,7 +183,7 @@ def _to_registry_entry(key: str, go_entry: _GoEntry) -> RegistryEntry:
     try:
         username, password = decode_auth_field(go_entry.auth)
     except DockerConfigError as exc:
-        raise DockerConfigError(f"entry {key!r}: {exc}") from None
+        raise DockerConfigError(f"entry {mask_key(key)!r}: {exc}") from None
     if not {"username", "password"} & go_entry.seen:
         state = "only"
     elif (username, password) == (go_entry.username, go_entry.password):

@@ -99,17 +99,6 @@ def parse_schemeless_url(value: str) -> GoURL:
     return parse_url("https://" + value)
 
 
-def key_userinfo(key: str) -> str:
-    """The `user:password` part of a key written as a URL; the kubelet drops it, we hide it."""
-    authority = key.split("://", 1)[-1].split("/", 1)[0]
-    return authority.rpartition("@")[0]
-
-
-def mask_key(key: str) -> str:
-    userinfo = key_userinfo(key)
-    return key.replace(userinfo + "@", "<redacted>@", 1) if userinfo else key
-
-
 def normalize_key(key: str) -> str:
     """BasicDockerKeyring.Add: the index key for a docker config key. Raises GoURLError."""
     value = key if key.startswith(("https://", "http://")) else "https://" + key

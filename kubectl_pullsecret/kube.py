@@ -532,7 +532,7 @@ def sensitive_values(secret: dict[str, Any]) -> list[str]:
 
 def key_secrets(key: str) -> list[str]:
     """The userinfo of a registry key written as a URL (https://user:password@host/)."""
-    from kubectl_pullsecret.keyring import key_userinfo
+    from kubectl_pullsecret.dockerconfig import key_userinfo
 
     userinfo = key_userinfo(key)
     return [userinfo, userinfo.partition(":")[2]] if userinfo else []

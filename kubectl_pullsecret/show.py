@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubectl_pullsecret.dockerconfig import DecodedSecret
-from kubectl_pullsecret.keyring import GoURLError, mask_key, normalize_key
+from kubectl_pullsecret.dockerconfig import DecodedSecret, mask_key
+from kubectl_pullsecret.keyring import GoURLError, normalize_key
 from kubectl_pullsecret.problems import Code, Problem, Severity
 
 REDACTED = "<redacted>"

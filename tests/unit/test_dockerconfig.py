@@ -217,3 +217,10 @@ def test_decode_secret_data_reports_bad_base64() -> None:
     )
     assert decoded == {".dockerconfigjson": b"{}"}
     assert broken == ["x", "y"]
+
+
+def test_a_password_inside_a_key_never_reaches_a_decoding_error() -> None:
+    raw = b'{"auths": {"https://robot:Key-pw-marker@r.io": {"auth": "!!"}}}'
+    secret = decode_secret("kubernetes.io/dockerconfigjson", {".dockerconfigjson": raw})
+    assert secret.error is not None and "<redacted>@r.io" in secret.error
+    assert "Key-pw-marker" not in secret.error
