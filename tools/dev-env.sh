@@ -34,9 +34,9 @@ ensure_venv() {
   export PATH="$PWD/$venv/bin:$PATH"
 }
 
-# etcd + kube-apiserver (built once, cached under ~/.cache).
+# The Kubernetes binaries and the node's runtime (built once, cached under ~/.cache).
 ensure_control_plane() {
-  KUBEBUILDER_ASSETS="$(tools/provision-control-plane.sh | tail -n 1)"
+  KUBEBUILDER_ASSETS="$(tools/provision.sh | tail -n 1)"
   export KUBEBUILDER_ASSETS
   log "control plane: $KUBEBUILDER_ASSETS"
 }
