@@ -3,10 +3,10 @@
 
     /work/venv/bin/python benchmarks/bench_scale.py --sizes 1000 10000 --rounds 5
 
-What it does, in one run against one real kube-apiserver (tests/realcluster.py):
+What it does, in one run against one real kube-apiserver (tests/support/control_plane.py):
 
 1. Starts etcd + kube-apiserver (provisioning the binaries with
-   tools/provision-control-plane.sh if they are not cached) and creates ~50 namespaces.
+   tools/provision.sh if they are not cached) and creates ~50 namespaces.
 2. Seeds a fixed set of troubled Pods with the harness' kubelet helpers (container statuses and
    the kubelet's Events): Pending pods in ImagePullBackOff / ErrImagePull (init containers
    too), Running pods whose restarted sidecar is in ImagePullBackOff, and Running pods with a
@@ -61,9 +61,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
-from realcluster import (  # noqa: E402 - realcluster lives in tests/
+from tests.support.control_plane import (  # noqa: E402 - the harness lives in tests/
     AssetsNotFoundError,
     Cluster,
     ControlPlane,
@@ -1128,9 +1128,9 @@ def _assets(log: Callable[[str], None]) -> Path:
     try:
         return find_assets()
     except AssetsNotFoundError:
-        log("control-plane binaries not cached; running tools/provision-control-plane.sh")
+        log("control-plane binaries not cached; running tools/provision.sh")
         proc = subprocess.run(
-            ["bash", str(ROOT / "tools" / "provision-control-plane.sh")],
+            ["bash", str(ROOT / "tools" / "provision.sh")],
             stdout=subprocess.PIPE,
             text=True,
             check=True,

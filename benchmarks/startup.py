@@ -16,7 +16,7 @@ round i runs every program once (order reversed on odd rounds), so a load change
 machine hits all programs alike instead of whichever happened to run during it.
 
 --cluster also starts a real control plane (etcd + kube-apiserver on loopback, from
-tests/realcluster.py; binaries from tools/provision-control-plane.sh), seeds a small broken
+tests/support/control_plane.py; binaries from tools/provision.sh), seeds a small broken
 shop (six pods that cannot pull, --healthy running ones) and times a full
 `diagnose pod -A -o json` against it. Every run must exit 1 (problems found) with the same
 JSON document from every program, or the benchmark fails. The control plane is always stopped.
@@ -45,7 +45,7 @@ RUN_TIMEOUT_S = 120.0
 DIAGNOSE = "diagnose pod -A -o json"
 
 if TYPE_CHECKING:
-    from realcluster import Cluster
+    from tests.support.control_plane import Cluster
 
 
 @dataclass(frozen=True)
@@ -300,8 +300,8 @@ def _same_json(reference: dict[str, bytes]) -> Check:
 def _cluster_rows(
     launchers: Sequence[Launcher], runs: int, drop_caches: bool, healthy: int
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    sys.path.insert(0, str(REPO_ROOT / "tests"))
-    import realcluster
+    sys.path.insert(0, str(REPO_ROOT))
+    from tests.support import control_plane as realcluster
 
     with realcluster.ControlPlane() as cp:
         cluster = cp.cluster()

@@ -7,10 +7,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from kubectl_pullsecret.check import CheckReport
-from kubectl_pullsecret.diagnosis import ContainerReport
-from kubectl_pullsecret.problems import Problem, Severity
-from kubectl_pullsecret.show import SecretView
+from kubectl_pullsecret.verdicts.catalogue import Problem, Severity
+from kubectl_pullsecret.verdicts.image import CheckReport
+from kubectl_pullsecret.verdicts.pod import ContainerReport
+from kubectl_pullsecret.verdicts.secret import SecretView
 
 API_VERSION = "kubectl-pullsecret/v1"
 # C0/C1 controls and bidi overrides: hostile names must not repaint or reorder the terminal.

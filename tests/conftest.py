@@ -1,4 +1,5 @@
-"""Fixtures for the end-to-end tests against a real kube-apiserver (see tests/realcluster.py).
+"""Fixtures for the tests against real parts: a kube-apiserver and etcd (tests/support/
+control_plane.py), registries (tests/support/registries.py), and the plugin run through kubectl.
 
 Everything is lazy: only tests that request `control_plane` (directly or through `cluster`,
 `namespace`, `kubeconfig` or `run_plugin` without an explicit kubeconfig) start the cluster,
@@ -7,64 +8,52 @@ so unit tests run without binaries.
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
-import subprocess
-import sys
-import sysconfig
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 
-# realcluster.py sits next to this file; make it importable whatever the import mode.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from realcluster import (
+from tests.support.control_plane import (
     AssetsNotFoundError,
     Cluster,
     ControlPlane,
     dns_label,
     find_assets,
 )
+from tests.support.plugin import SKIP_REASONS, PluginRunner, unavailable
 
-E2E_DIR = Path(__file__).resolve().parent / "e2e"
-PLUGIN = "kubectl-pullsecret"
-PLUGIN_TIMEOUT_S = 60.0
+pytest_plugins = ["tests.support.registry_fixtures"]
 
-# Reasons e2e tests were skipped, repeated loudly in the terminal summary.
-_SKIP_REASONS: set[str] = set()
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def _unavailable(what: str) -> NoReturn:
-    """Missing prerequisites: a hard failure in CI, a loud skip elsewhere."""
-    if _in_ci():
-        pytest.fail(f"CI is set and the e2e prerequisites are missing: {what}", pytrace=False)
-    reason = f"E2E SKIPPED: {what}"
-    _SKIP_REASONS.add(reason)
-    pytest.skip(reason)
+# Fixtures that start real servers: a test that uses one is end-to-end (`-m "not e2e"`).
+_REAL_PARTS = {"control_plane_assets", "run_plugin", "registry_tools", "node"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Anything under tests/e2e or using the cluster is e2e, so `-m "not e2e"` is reliable.
     for item in items:
-        path = Path(str(item.path)).resolve()
-        fixtures = getattr(item, "fixturenames", ())
-        if E2E_DIR in path.parents or {"control_plane_assets", "run_plugin"} & set(fixtures):
+        if _REAL_PARTS & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for reason in sorted(_SKIP_REASONS):
-        terminalreporter.write_sep("!", "end-to-end tests did not run", red=True, bold=True)
+    if SKIP_REASONS:
+        terminalreporter.write_sep("!", "tests against real parts did not run", red=True, bold=True)
+    for reason in sorted(SKIP_REASONS):
         terminalreporter.write_line(reason, red=True, bold=True)
+
+
+def stop_on_sigterm() -> object:
+    """A SIGTERM (e.g. a CI timeout) would end Python without teardown; as an interrupt,
+    pytest still runs the finalizers. Returns the previous handler for restore_sigterm."""
+    if threading.current_thread() is threading.main_thread():
+        return signal.signal(signal.SIGTERM, signal.default_int_handler)
+    return None
+
+
+def restore_sigterm(previous: object) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
@@ -73,25 +62,20 @@ def control_plane_assets() -> Path:
     try:
         return find_assets()
     except AssetsNotFoundError as exc:
-        _unavailable(str(exc))
+        unavailable(str(exc))
 
 
 @pytest.fixture(scope="session")
 def control_plane(control_plane_assets: Path) -> Iterator[ControlPlane]:
     """One etcd + kube-apiserver for the whole session, stopped at the end whatever happens."""
-    # A SIGTERM (e.g. a CI timeout) would end Python without teardown; as an interrupt,
-    # pytest still runs the finalizer below.
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    previous = stop_on_sigterm()
     cp = ControlPlane(assets_dir=control_plane_assets)
     try:
         cp.start()  # stops itself if startup fails
         yield cp
     finally:
         cp.stop()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        restore_sigterm(previous)
 
 
 @pytest.fixture(scope="session")
@@ -113,61 +97,6 @@ def namespace(cluster: Cluster, request: pytest.FixtureRequest) -> str:
 def kubeconfig(control_plane: ControlPlane) -> Path:
     """The admin kubeconfig."""
     return control_plane.kubeconfig("admin")
-
-
-class PluginRunner:
-    """Runs `kubectl pullsecret ARGS...` through kubectl's own plugin discovery.
-
-    `plugin_dir` (the venv's scripts folder by default) goes first on PATH; tests may point
-    it elsewhere. KUBECONFIG defaults to the admin kubeconfig, resolved only when needed.
-    """
-
-    def __init__(self, default_kubeconfig: Callable[[], Path]) -> None:
-        self.plugin_dir = Path(sysconfig.get_path("scripts"))
-        self.timeout = PLUGIN_TIMEOUT_S
-        self._default_kubeconfig = default_kubeconfig
-
-    def env(
-        self, kubeconfig: Path | str | None = None, extra: Mapping[str, str | None] | None = None
-    ) -> dict[str, str]:
-        env = dict(os.environ)
-        env["PATH"] = os.pathsep.join([str(self.plugin_dir), env.get("PATH", os.defpath)])
-        env["KUBECONFIG"] = str(kubeconfig or self._default_kubeconfig())
-        for key, value in (extra or {}).items():
-            if value is None:
-                env.pop(key, None)
-            else:
-                env[key] = value
-        return env
-
-    def __call__(
-        self,
-        *args: str,
-        kubeconfig: Path | str | None = None,
-        env: Mapping[str, str | None] | None = None,
-        timeout: float | None = None,
-        input: str | None = None,
-    ) -> subprocess.CompletedProcess[str]:
-        if not (self.plugin_dir / PLUGIN).exists():
-            pytest.fail(
-                f"{PLUGIN} is not installed in {self.plugin_dir}; run: "
-                f"{Path(sys.executable).parent / 'pip'} install -e .",
-                pytrace=False,
-            )
-        full_env = self.env(kubeconfig, env)
-        kubectl = shutil.which("kubectl", path=full_env["PATH"])
-        if kubectl is None:
-            _unavailable("kubectl is not on PATH (Debian: apt-get install kubernetes-client)")
-        return subprocess.run(
-            [kubectl, "pullsecret", *args],
-            env=full_env,
-            input=input,
-            stdin=None if input is not None else subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout or self.timeout,
-            check=False,
-        )
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 
     python tools/demo.py
 
-It provisions etcd + kube-apiserver (tools/provision-control-plane.sh caches them), starts
-them on loopback (tests/realcluster.py), builds three pods that cannot pull their images with
+It provisions etcd + kube-apiserver (tools/provision.sh caches them), starts
+them on loopback (tests/support/control_plane.py), builds three pods that cannot pull their images with
 ordinary kubectl commands, plays the kubelet's part (there is no node: its events and container
 statuses are written through the API, with the kubelet's own texts), runs
 `kubectl pullsecret diagnose pod -A` against a temporary KUBECONFIG, and stops everything it
@@ -24,10 +24,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROVISION = ROOT / "tools" / "provision-control-plane.sh"
-sys.path.insert(0, str(ROOT / "tests"))
+PROVISION = ROOT / "tools" / "provision.sh"
+sys.path.insert(0, str(ROOT))
 
-import realcluster  # noqa: E402  (tests/ is not a package on sys.path by default)
+from tests.support import control_plane as realcluster  # noqa: E402  (the checkout's root)
 
 COMMAND_TIMEOUT_S = 120.0
 

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from realcluster import READ_VERBS, Cluster, ControlPlane, dns_label
 
-from tests.conftest import PluginRunner
+from tests.support.control_plane import READ_VERBS, Cluster, ControlPlane, dns_label
+from tests.support.plugin import PluginRunner
 
 # The resources the plugin reads; user "no-<resource>" may read every one of them but that.
 RESOURCES = ("pods", "events", "secrets", "serviceaccounts", "namespaces")

@@ -125,14 +125,14 @@ def run_cli(
     fails the test with what it printed so far instead of erroring out."""
     import shutil
 
-    from tests.conftest import PLUGIN, _unavailable
+    from tests.support.plugin import PLUGIN, unavailable
 
     if not (runner.plugin_dir / PLUGIN).exists():
         pytest.fail(f"{PLUGIN} is not installed in {runner.plugin_dir}; pip install -e .")
     full_env = runner.env(kubeconfig, env)
     kubectl = shutil.which("kubectl", path=full_env["PATH"])
     if kubectl is None:
-        _unavailable("kubectl is not on PATH (Debian: apt-get install kubernetes-client)")
+        unavailable("kubectl is not on PATH (Debian: apt-get install kubernetes-client)")
 
     def limit() -> None:
         if memory_limit is not None:

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from realcluster import ApiError, Cluster
 
-from tests.conftest import PluginRunner
+from tests.support.control_plane import ApiError, Cluster
+from tests.support.plugin import PluginRunner
 
 from .corpus import IMAGE, IMAGES, RUNTIME_401, SECRETS, SecretCase, Verdict
 from .support import (

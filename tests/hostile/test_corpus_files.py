@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PluginRunner
+from tests.support.plugin import PluginRunner
 
 from .corpus import IMAGE, SECRETS, SecretCase, Verdict
 from .support import (

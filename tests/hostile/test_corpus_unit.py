@@ -14,26 +14,29 @@ from typing import Any
 
 import pytest
 
-from kubectl_pullsecret import redact, render
-from kubectl_pullsecret.check import check_image
-from kubectl_pullsecret.diagnosis import (
-    PodContext,
-    SecretFetch,
-    SecretStatus,
-    diagnose_pod,
+from kubectl_pullsecret import render
+from kubectl_pullsecret import secrecy as redact
+from kubectl_pullsecret.cluster.manifests import decode_credentials_file as decode_config_file
+from kubectl_pullsecret.cluster.objects import (
+    event_target,
+    pod_event,
+    pod_facts,
+    secret_fetch,
+    sensitive_values,
 )
-from kubectl_pullsecret.dockerconfig import (
+from kubectl_pullsecret.kubelet.docker_config import (
     DecodedSecret,
     RegistryEntry,
-    decode_config_file,
     decode_secret,
 )
-from kubectl_pullsecret.events import scrub
-from kubectl_pullsecret.imageref import InvalidImageName, parse_image
-from kubectl_pullsecret.kube import sensitive_values
-from kubectl_pullsecret.objects import event_target, pod_event, pod_facts, secret_fetch
-from kubectl_pullsecret.problems import Code, Problem
-from kubectl_pullsecret.show import REDACTED, view_secret
+from kubectl_pullsecret.kubelet.image_ref import InvalidImageName, parse_image
+from kubectl_pullsecret.kubelet.pod import SecretFetch, SecretStatus
+from kubectl_pullsecret.secrecy import scrub
+from kubectl_pullsecret.verdicts.catalogue import Code, Problem
+from kubectl_pullsecret.verdicts.facts import PodContext
+from kubectl_pullsecret.verdicts.image import check_image
+from kubectl_pullsecret.verdicts.pod import diagnose_pod
+from kubectl_pullsecret.verdicts.secret import REDACTED, view_secret
 
 from .corpus import (
     IMAGE,
@@ -58,8 +61,8 @@ BOMB_MEMORY = 1 << 30
 _CHILD = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, ({mem}, {mem}))
-from kubectl_pullsecret.dockerconfig import decode_config_file
-d = decode_config_file(sys.stdin.buffer.read())
+from kubectl_pullsecret.cluster.manifests import decode_credentials_file
+d = decode_credentials_file(sys.stdin.buffer.read())
 json.dump({{"used": d.used, "error": d.error, "ignored": d.ignored_reason,
            "type": d.type, "data_key": d.data_key,
            "entries": [[e.key, e.username, e.password, e.email, e.auth] for e in d.entries]}},

@@ -25,10 +25,10 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from realcluster import Cluster, ControlPlane
 
-from kubectl_pullsecret.kube import MAX_ATTEMPTS, MAX_LIST_RESTARTS
-from tests.conftest import PluginRunner
+from kubectl_pullsecret.cluster.client import MAX_ATTEMPTS, MAX_LIST_RESTARTS
+from tests.support.control_plane import Cluster, ControlPlane
+from tests.support.plugin import PluginRunner
 
 from .corpus import IMAGE, REGISTRY, RUNTIME_401, auth
 from .faultproxy import Fault, FaultProxy, make_ca_and_cert, with_continue

@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 import yaml
-from realcluster import DOCKERCFG, OPAQUE, Cluster, ControlPlane
 
-from tests.conftest import PluginRunner
+from tests.support.control_plane import DOCKERCFG, OPAQUE, Cluster, ControlPlane
+from tests.support.plugin import PluginRunner
 
 from .corpus import IMAGE, REGISTRY, RUNTIME_401, auth, b64
 from .faultproxy import Fault, FaultProxy, make_ca_and_cert

@@ -18,25 +18,19 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from kubectl_pullsecret.diagnosis import PodContext, diagnose_pod
-from kubectl_pullsecret.dockerconfig import (
+from kubectl_pullsecret.cluster.manifests import decode_credentials_file as decode_config_file
+from kubectl_pullsecret.cluster.objects import pod_event, pod_facts
+from kubectl_pullsecret.kubelet.docker_config import (
     DecodedSecret,
     DockerConfigError,
     RegistryEntry,
     decode_auth_field,
-    decode_config_file,
     decode_secret,
     parse_docker_config_json,
     parse_dockercfg,
 )
-from kubectl_pullsecret.events import (
-    classify_pull_error,
-    parse_missing_pull_secrets,
-    runtime_error_of,
-    scrub,
-)
-from kubectl_pullsecret.imageref import InvalidImageName, parse_image
-from kubectl_pullsecret.keyring import (
+from kubectl_pullsecret.kubelet.image_ref import InvalidImageName, parse_image
+from kubectl_pullsecret.kubelet.keyring import (
     BadPattern,
     GoURLError,
     Keyring,
@@ -44,7 +38,14 @@ from kubectl_pullsecret.keyring import (
     normalize_key,
     urls_match_str,
 )
-from kubectl_pullsecret.objects import pod_event, pod_facts
+from kubectl_pullsecret.kubelet.messages import (
+    classify_pull_error,
+    parse_missing_pull_secrets,
+    runtime_error_of,
+)
+from kubectl_pullsecret.secrecy import scrub
+from kubectl_pullsecret.verdicts.facts import PodContext
+from kubectl_pullsecret.verdicts.pod import diagnose_pod
 
 # Example counts keep the module at a few seconds; HOSTILE_EXAMPLES_SCALE=50 digs deeper.
 _SCALE = max(1, int(os.environ.get("HOSTILE_EXAMPLES_SCALE", "1")))

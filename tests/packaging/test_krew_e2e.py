@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import PluginRunner
-    from realcluster import Cluster
+    from tests.support.control_plane import Cluster
+    from tests.support.plugin import PluginRunner
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,171 @@
+"""Shell completion through kubectl's plugin completion (kubectl >= 1.26).
+
+kubectl runs `kubectl_complete-pullsecret ARGS... WORD` and reads Cobra's `__complete` format:
+one candidate per line, then `:DIRECTIVE`. This module answers that format for subcommands,
+flags, flag values, and names from the cluster (namespaces, pods, pull secrets, contexts).
+It never prints errors: a failed lookup just offers nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+# Cobra's ShellCompDirective values.
+DEFAULT = 0  # let the shell complete file names
+NO_FILE = 4
+
+_VALUE_SOURCES = {
+    "--namespace": "namespaces",
+    "--context": "contexts",
+    "--cluster": "clusters",
+    "--user": "users",
+    "--secret": "secrets",
+}
+_FILE_OPTIONS = {"--kubeconfig", "--file", "--registry-ca"}
+
+
+# Typer vendors its own click, so the command tree is read by duck typing, not isinstance.
+Command = Any
+Option = Any
+
+
+def _is_group(command: Command) -> bool:
+    return hasattr(command, "commands")
+
+
+def _is_option(param: Any) -> bool:
+    return getattr(param, "param_type_name", "") == "option"
+
+
+def _command_tree() -> Command:
+    import typer.main
+
+    from kubectl_pullsecret.cli.app import app
+
+    return typer.main.get_command(app)
+
+
+def _option(command: Command, word: str) -> Option | None:
+    name = word.split("=", 1)[0]
+    return next(
+        (p for p in command.params if _is_option(p) and name in (*p.opts, *p.secondary_opts)),
+        None,
+    )
+
+
+def _long_name(option: Option) -> str:
+    return max(option.opts, key=len)
+
+
+def complete(args: Sequence[str]) -> tuple[list[str], int]:
+    """Candidates and the Cobra directive for `args`, whose last element is being typed."""
+    words, current = list(args[:-1]), (args[-1] if args else "")
+    command: Command = _command_tree()
+    path: list[str] = []
+    positionals: list[str] = []
+    given: dict[str, str] = {}
+    expecting: Option | None = None
+    for word in words:
+        if expecting is not None:
+            given[_long_name(expecting)] = word
+            expecting = None
+            continue
+        if word.startswith("-"):
+            option = _option(command, word)
+            if option is not None and not option.is_flag and "=" not in word:
+                expecting = option
+            elif option is not None and "=" in word:
+                given[_long_name(option)] = word.split("=", 1)[1]
+            continue
+        if _is_group(command) and word in command.commands:
+            command = command.commands[word]
+            path.append(word)
+        else:
+            positionals.append(word)
+
+    if expecting is not None:
+        return _values_for(expecting, current, given, path)
+    if current.startswith("-"):
+        names = [n for p in command.params if _is_option(p) and not p.hidden for n in p.opts]
+        return sorted(n for n in names if n.startswith(current)), NO_FILE
+    if _is_group(command):
+        names = [n for n, c in command.commands.items() if not c.hidden]
+        return sorted(n for n in names if n.startswith(current)), NO_FILE
+    if positionals:
+        return [], NO_FILE
+    if path[-2:] == ["diagnose", "pod"] or path[-2:] == ["diagnose", "pods"]:
+        return _cluster_names("pods", current, given), NO_FILE
+    if path == ["show"]:
+        return _cluster_names("secrets", current, given), NO_FILE
+    return [], NO_FILE
+
+
+def _values_for(
+    option: Option, current: str, given: dict[str, str], path: list[str]
+) -> tuple[list[str], int]:
+    name = _long_name(option)
+    if name == "--output":
+        from kubectl_pullsecret.cli.flags import CheckOutput, Output, ShowOutput
+
+        formats = {"show": ShowOutput, "check": CheckOutput}.get(path[0] if path else "", Output)
+        return [f.value for f in formats if f.value.startswith(current)], NO_FILE
+    if name in _FILE_OPTIONS:
+        return [], DEFAULT
+    source = _VALUE_SOURCES.get(name)
+    if source is None:
+        return [], NO_FILE
+    return _cluster_names(source, current, given), NO_FILE
+
+
+def _cluster_names(source: str, current: str, given: dict[str, str]) -> list[str]:
+    try:
+        names = _lookup(source, given)
+    except Exception:  # completion must never break the shell
+        return []
+    return sorted(n for n in names if n.startswith(current))
+
+
+def _lookup(source: str, given: dict[str, str]) -> list[str]:
+    from kubectl_pullsecret.cluster import kubeconfig
+    from kubectl_pullsecret.cluster.client import KubeClient, core_path
+    from kubectl_pullsecret.kubelet.docker_config import PULL_SECRET_TYPES
+
+    if source in ("contexts", "clusters", "users"):
+        paths = kubeconfig.kubeconfig_paths(given.get("--kubeconfig"))
+        merged = kubeconfig.merge_kubeconfigs(kubeconfig.load_documents(paths))
+        return [str(item.get("name")) for item in merged[source]]
+    options = kubeconfig.KubeOptions(
+        kubeconfig=given.get("--kubeconfig"),
+        context=given.get("--context"),
+        namespace=given.get("--namespace"),
+        request_timeout=5.0,
+    )
+    client = KubeClient(options)
+    try:
+        if source == "namespaces":
+            items = client.list_all(core_path("namespaces"))
+        elif source == "secrets":
+            items = [
+                item
+                for secret_type in PULL_SECRET_TYPES
+                for item in client.list_all(
+                    core_path("secrets", client.namespace),
+                    {"fieldSelector": f"type={secret_type}"},
+                )
+            ]
+        else:
+            items = client.list_all(core_path(source, client.namespace))
+    finally:
+        client.close()
+    return [str((item.get("metadata") or {}).get("name", "")) for item in items]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`kubectl_complete-pullsecret ARGS... WORD` (also `kubectl-pullsecret __complete ...`)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["__complete"]:
+        args = args[1:]
+    candidates, directive = complete(args)
+    sys.stdout.write("".join(f"{c}\n" for c in candidates) + f":{directive}\n")

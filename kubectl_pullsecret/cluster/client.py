@@ -1,0 +1,268 @@
+"""The HTTP client of the Kubernetes API: raw JSON GETs, paginated, retried, bounded in time.
+
+Requests go over the official client's configured connection pool (TLS, client certificates,
+bearer tokens, exec plugins): no model deserialization, paginated lists, and server-side field
+selectors so that the number of requests follows the trouble, not the cluster's size.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from kubectl_pullsecret.cluster.errors import (
+    ApiStatusError,
+    Expired,
+    Forbidden,
+    KubeError,
+    NotFound,
+)
+from kubectl_pullsecret.cluster.kubeconfig import KubeOptions, resolve_config
+
+log = logging.getLogger("kubectl_pullsecret.kube")
+
+PAGE_SIZE = 500
+MAX_ATTEMPTS = 4  # for 429, 5xx and connection failures
+MAX_LIST_RESTARTS = 2  # after 410 Gone on a continue token
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
+
+
+@dataclass
+class RequestStats:
+    requests: int = 0
+    bytes_read: int = 0
+
+
+class KubeClient:
+    """GETs raw JSON from the API server. Counts requests and bytes for --debug."""
+
+    def __init__(self, options: KubeOptions) -> None:
+        self.options = options
+        resolved = resolve_config(options)
+        self.namespace = resolved.namespace
+        self.context = resolved.context
+        self.user = resolved.user
+        self._configuration = resolved.configuration
+        self._configuration.retries = False  # retries are ours: bounded by --request-timeout
+        from kubernetes.client import ApiClient
+
+        self._api = ApiClient(self._configuration)
+        self._auth = self._auth_headers()
+        self.stats = RequestStats()
+        self._started = time.monotonic()
+
+    def close(self) -> None:
+        self._api.close()
+
+    def _auth_headers(self) -> dict[str, str]:
+        # auth_settings() runs the refresh hook of exec plugins and names the header in a way
+        # that holds across client versions. It costs about 1 ms, so once, and again on 401.
+        return {
+            setting["key"]: setting["value"]
+            for setting in self._configuration.auth_settings().values()
+            if setting.get("in") == "header" and setting.get("value")
+        }
+
+    def _timeout(self) -> Any:
+        import urllib3
+
+        budget = self.options.request_timeout
+        if budget is None:
+            return urllib3.Timeout(connect=DEFAULT_CONNECT_TIMEOUT, read=DEFAULT_READ_TIMEOUT)
+        return urllib3.Timeout(connect=budget, read=budget)
+
+    def _budget_left(self) -> float | None:
+        if self.options.request_timeout is None:
+            return None
+        return self.options.request_timeout - (time.monotonic() - self._started)
+
+    def get(self, path: str, query: dict[str, str] | None = None) -> dict[str, Any]:
+        url = self._configuration.host.rstrip("/") + path
+        if query:
+            url += "?" + urlencode(query)
+        shown = path + ("?" + urlencode(query) if query else "")
+        delay = 0.2
+        refreshed = False
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            started = time.monotonic()
+            try:
+                response = self._api.rest_client.pool_manager.request(
+                    "GET",
+                    url,
+                    headers={
+                        "Accept": "application/json",
+                        "User-Agent": "kubectl-pullsecret",
+                        **self._auth,
+                    },
+                    timeout=self._timeout(),
+                    retries=False,
+                    preload_content=False,
+                )
+                body = response.read()
+                response.release_conn()
+            except Exception as exc:  # urllib3 raises many kinds; all mean "no answer"
+                failure = _describe_transport_error(exc, self._configuration.host)
+                log.debug(
+                    "GET %s failed after %.0f ms: %s",
+                    shown,
+                    1000 * (time.monotonic() - started),
+                    failure,
+                )
+                if attempt < MAX_ATTEMPTS and _retryable_transport(exc) and self._can_wait(delay):
+                    time.sleep(delay)
+                    delay *= 2
+                    continue
+                raise KubeError(failure) from None
+            self.stats.requests += 1
+            self.stats.bytes_read += len(body)
+            log.debug(
+                "GET %s -> %d in %.0f ms, %d bytes",
+                shown,
+                response.status,
+                1000 * (time.monotonic() - started),
+                len(body),
+            )
+            if 200 <= response.status < 300:
+                try:
+                    document = json.loads(body)
+                except ValueError:
+                    raise KubeError(f"the API server sent invalid JSON for {path}") from None
+                if not isinstance(document, dict):
+                    raise KubeError(f"the API server sent an unexpected document for {path}")
+                return document
+            if response.status == 401 and not refreshed:
+                # An exec plugin's token may have expired during the run: ask it once more.
+                refreshed = True
+                fresh = self._auth_headers()
+                if fresh != self._auth:
+                    self._auth = fresh
+                    continue
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+            if (response.status == 429 or response.status >= 500) and attempt < MAX_ATTEMPTS:
+                wait = max(delay, retry_after or 0.0)
+                if self._can_wait(wait):
+                    time.sleep(wait)
+                    delay *= 2
+                    continue
+            raise self._status_error(response.status, body, path)
+        raise KubeError(f"GET {path}: gave up after {MAX_ATTEMPTS} attempts")  # pragma: no cover
+
+    def _can_wait(self, seconds: float) -> bool:
+        left = self._budget_left()
+        return left is None or left > seconds
+
+    def _status_error(self, status: int, body: bytes, path: str) -> ApiStatusError:
+        from kubectl_pullsecret.secrecy import scrub
+
+        try:
+            document = json.loads(body)
+            message = str(document.get("message") or "")
+            reason = str(document.get("reason") or "")
+        except (ValueError, AttributeError):
+            message, reason = "", ""
+        message = scrub(message or f"HTTP {status} for {path}", 300)
+        if status == 401:
+            raise KubeError(
+                f'the API server rejected the credentials of user "{self.user}" (context '
+                f'"{self.context}"): 401 Unauthorized; log in again or check the kubeconfig'
+            )
+        if status == 403:
+            return Forbidden(status, reason, message)
+        if status == 404:
+            return NotFound(status, reason, message)
+        if status == 410:
+            return Expired(status, reason, message)
+        if status == 429 or status >= 500:
+            return ApiStatusError(
+                status, reason, f"the API server keeps failing ({status}): {message}"
+            )
+        return ApiStatusError(status, reason, message)
+
+    def list_all(self, path: str, query: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every item of a list, page by page; a 410 on a continue token restarts it cleanly."""
+        for restart in range(MAX_LIST_RESTARTS + 1):
+            items: list[dict[str, Any]] = []
+            params = dict(query or {}, limit=str(PAGE_SIZE))
+            try:
+                while True:
+                    page = self.get(path, params)
+                    items.extend(i for i in page.get("items") or [] if isinstance(i, dict))
+                    token = (page.get("metadata") or {}).get("continue")
+                    if not token:
+                        return items
+                    params["continue"] = token
+            except Expired:
+                if "continue" not in params or restart == MAX_LIST_RESTARTS:
+                    raise
+                log.debug("continue token expired for %s; restarting the list", path)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return min(float(value), 10.0) if value else None
+    except ValueError:
+        return None
+
+
+def _retryable_transport(exc: Exception) -> bool:
+    import urllib3.exceptions as ue
+
+    # A refused or reset connection may be a restarting server; TLS and DNS errors will not heal.
+    return isinstance(exc, (ue.NewConnectionError, ue.ProtocolError)) and not isinstance(
+        exc, ue.NameResolutionError
+    )
+
+
+def _describe_transport_error(exc: Exception, host: str) -> str:
+    import urllib3.exceptions as ue
+
+    reason = exc.reason if isinstance(exc, ue.MaxRetryError) and exc.reason else exc
+    text = str(reason)
+    if "Connection refused" in text:  # urllib3 2 makes refusals a kind of connect timeout
+        what = "connection refused"
+    elif isinstance(reason, ue.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text:
+        what = "TLS verification failed (wrong CA or server name in the kubeconfig?)"
+    elif isinstance(reason, ue.NameResolutionError) or "Name or service not known" in text:
+        what = "the server's name does not resolve"
+    elif isinstance(reason, (ue.ConnectTimeoutError,)):
+        what = "timed out connecting"
+    elif isinstance(reason, ue.ReadTimeoutError):
+        what = "timed out waiting for an answer"
+    elif isinstance(reason, ue.ProtocolError):
+        what = "the connection broke off"
+    else:
+        what = type(reason).__name__
+    return f"cannot reach the API server at {host}: {what}; check the cluster is up and the context is right (--context, --request-timeout)"
+
+
+# --- resource paths ---------------------------------------------------------------------------
+
+
+def core_path(resource: str, namespace: str | None = None, name: str | None = None) -> str:
+    path = "/api/v1"
+    if namespace is not None:
+        path += f"/namespaces/{quote(namespace, safe='')}"
+    path += f"/{resource}"
+    if name is not None:
+        path += f"/{quote(name, safe='')}"
+    return path
+
+
+def check_namespace(client: KubeClient, namespace: str, warnings: list[str]) -> None:
+    """After an empty answer: a namespace that does not exist is an error, as in kubectl get -n."""
+    try:
+        client.get(core_path("namespaces", name=namespace))
+    except NotFound:
+        raise KubeError(f'namespace "{namespace}" not found') from None
+    except Forbidden:
+        warnings.append(
+            f'cannot check that namespace "{namespace}" exists (forbidden: get namespaces); an empty answer may mean it does not'
+        )
+    except ApiStatusError:
+        pass  # an empty result is still an answer

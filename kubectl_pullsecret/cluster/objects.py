@@ -1,0 +1,191 @@
+"""From Kubernetes API JSON to the diagnosis' plain facts. Pure; tolerant of missing fields.
+
+Objects come from whoever can write to a namespace, so every field is type-checked and
+anything unexpected becomes an empty value rather than an exception.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts
+from kubectl_pullsecret.kubelet.docker_config import (
+    PULL_SECRET_TYPES,
+    DecodedSecret,
+    decode_secret,
+    key_userinfo,
+)
+from kubectl_pullsecret.kubelet.messages import PodEvent
+from kubectl_pullsecret.kubelet.pod import (
+    ContainerSpec,
+    ContainerStatus,
+    PodFacts,
+    SecretFetch,
+    SecretStatus,
+)
+
+_CONTAINER_KINDS = (
+    ("initContainers", "initContainerStatuses"),
+    ("containers", "containerStatuses"),
+    ("ephemeralContainers", "ephemeralContainerStatuses"),
+)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def names_of(references: Any) -> tuple[str, ...]:
+    """imagePullSecrets-style [{name: ...}] lists, empty names kept (the kubelet skips them)."""
+    return tuple(_str(_dict(r).get("name")) for r in _list(references))
+
+
+def pod_facts(pod: dict[str, Any]) -> PodFacts:
+    metadata, spec, status = (
+        _dict(pod.get("metadata")),
+        _dict(pod.get("spec")),
+        _dict(pod.get("status")),
+    )
+    containers: list[ContainerSpec] = []
+    statuses: list[ContainerStatus] = []
+    for spec_key, status_key in _CONTAINER_KINDS:
+        for container in _list(spec.get(spec_key)):
+            container = _dict(container)
+            containers.append(
+                ContainerSpec(_str(container.get("name")), _str(container.get("image")), spec_key)
+            )
+        for item in _list(status.get(status_key)):
+            item = _dict(item)
+            state = _dict(item.get("state"))
+            waiting, terminated = _dict(state.get("waiting")), _dict(state.get("terminated"))
+            statuses.append(
+                ContainerStatus(
+                    name=_str(item.get("name")),
+                    kind=spec_key,
+                    waiting_reason=_str(waiting.get("reason")),
+                    waiting_message=_str(waiting.get("message")),
+                    running="running" in state,
+                    terminated_reason=_str(terminated.get("reason"))
+                    or ("Completed" if terminated else ""),
+                )
+            )
+    owner = next(
+        (_dict(o) for o in _list(metadata.get("ownerReferences")) if _dict(o).get("controller")),
+        {},
+    )
+    return PodFacts(
+        namespace=_str(metadata.get("namespace")),
+        name=_str(metadata.get("name")),
+        uid=_str(metadata.get("uid")),
+        phase=_str(status.get("phase")),
+        service_account=_str(spec.get("serviceAccountName"))
+        or _str(spec.get("serviceAccount"))
+        or "default",
+        pull_secret_names=names_of(spec.get("imagePullSecrets")),
+        containers=tuple(containers),
+        statuses=tuple(statuses),
+        owner_kind=_str(owner.get("kind")),
+        owner_name=_str(owner.get("name")),
+        template_hash=_str(_dict(metadata.get("labels")).get("pod-template-hash")),
+    )
+
+
+def pod_event(event: dict[str, Any]) -> PodEvent:
+    involved = _dict(event.get("involvedObject"))
+    series = _dict(event.get("series"))
+    last_seen = (
+        _str(series.get("lastObservedTime"))
+        or _str(event.get("lastTimestamp"))
+        or _str(event.get("eventTime"))
+        or _str(event.get("firstTimestamp"))
+        or _str(_dict(event.get("metadata")).get("creationTimestamp"))
+    )
+    return PodEvent(
+        reason=_str(event.get("reason")),
+        message=_str(event.get("message")),
+        type=_str(event.get("type")),
+        field_path=_str(involved.get("fieldPath")),
+        count=_int(event.get("count")) or _int(series.get("count")) or 1,
+        last_seen=last_seen,
+    )
+
+
+def event_target(event: dict[str, Any]) -> tuple[str, str, str]:
+    """(namespace, name, uid) of the Pod an event is about."""
+    involved = _dict(event.get("involvedObject"))
+    namespace = _str(involved.get("namespace")) or _str(
+        _dict(event.get("metadata")).get("namespace")
+    )
+    return namespace, _str(involved.get("name")), _str(involved.get("uid"))
+
+
+def secret_fetch(name: str, secret: dict[str, Any]) -> SecretFetch:
+    secret_type = _str(secret.get("type"))
+    data, broken = decode_secret_data(_dict(secret.get("data")))
+    data_key = PULL_SECRET_TYPES.get(secret_type)
+    if data_key in broken:
+        error = f"the {data_key} value is not valid base64"
+        return SecretFetch(
+            name, SecretStatus.FOUND, DecodedSecret(secret_type, data_key, used=True, error=error)
+        )
+    return SecretFetch(name, SecretStatus.FOUND, decode_secret(secret_type, data))
+
+
+def service_account_facts(name: str, account: dict[str, Any]) -> ServiceAccountFacts:
+    return ServiceAccountFacts(name, SecretStatus.FOUND, names_of(account.get("imagePullSecrets")))
+
+
+def decode_secret_data(data: Mapping[str, object] | None) -> tuple[dict[str, bytes], list[str]]:
+    """Base64-decode a Secret's `data` as the API returns it; report keys that fail."""
+    decoded: dict[str, bytes] = {}
+    broken: list[str] = []
+    for key, value in (data or {}).items():
+        if not isinstance(value, str):
+            broken.append(str(key))
+            continue
+        try:
+            decoded[str(key)] = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            broken.append(str(key))
+    return decoded, broken
+
+
+def sensitive_values(secret: dict[str, Any]) -> list[str]:
+    """Everything in a Secret that must never be printed: raw values and decoded passwords."""
+    values: list[str] = []
+    data = _dict(secret.get("data"))
+    values.extend(v for v in data.values() if isinstance(v, str))
+    decoded_data, _ = decode_secret_data(data)
+    decoded = decode_secret(_str(secret.get("type")), decoded_data)
+    for entry in decoded.entries:
+        values.append(entry.password)
+        values.extend(key_secrets(entry.key))
+    for raw in decoded_data.values():
+        values.extend(_auth_fields(raw))
+    return [v for v in values if len(v) >= 4]
+
+
+def key_secrets(key: str) -> list[str]:
+    """The userinfo of a registry key written as a URL (https://user:password@host/)."""
+    userinfo = key_userinfo(key)
+    return [userinfo, userinfo.partition(":")[2]] if userinfo else []
+
+
+def _auth_fields(raw: bytes) -> list[str]:
+    return re.findall(r'"auth"\s*:\s*"([^"]+)"', raw.decode("utf-8", "replace"), flags=re.I)

@@ -1,0 +1,51 @@
+"""`diagnose pod`: gather the troubled Pods, judge them, and ask the registries when asked."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from kubectl_pullsecret.cluster.client import KubeClient
+from kubectl_pullsecret.cluster.gather import gather_diagnosis
+from kubectl_pullsecret.cluster.kubeconfig import KubeOptions
+from kubectl_pullsecret.commands.verify import VerifyRequest, verified_reports
+from kubectl_pullsecret.secrecy import remember
+from kubectl_pullsecret.verdicts.pod import ContainerReport, diagnose_pod
+
+log = logging.getLogger("kubectl_pullsecret")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    reports: list[ContainerReport]
+    warnings: list[str]
+    namespace: str  # the namespace in scope (the context's when -n is not given)
+
+
+def log_stats(client: KubeClient) -> None:
+    log.debug("%d API requests, %d bytes read", client.stats.requests, client.stats.bytes_read)
+
+
+def diagnose(
+    connection: KubeOptions,
+    name: str | None,
+    all_namespaces: bool,
+    selector: str | None,
+    verify: VerifyRequest | None,
+) -> Diagnosis:
+    """With a name: that Pod's every container. Otherwise the containers with findings."""
+    client = KubeClient(connection)
+    try:
+        gathered = gather_diagnosis(
+            client, None if all_namespaces else client.namespace, name, selector
+        )
+    finally:
+        log_stats(client)
+        client.close()
+    remember(gathered.sensitive)
+    reports = [r for ctx in gathered.contexts for r in diagnose_pod(ctx)]
+    if name is None:
+        reports = [r for r in reports if r.has_findings]
+    if verify is not None:
+        reports = verified_reports(verify, reports)
+    return Diagnosis(reports, gathered.warnings, client.namespace)

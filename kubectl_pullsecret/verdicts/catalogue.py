@@ -1,0 +1,330 @@
+"""The catalogue of problems: every verdict's code, severity and text, written once.
+
+The codes are the stable contract scripts rely on (README.md, "Verdicts"). Each function below
+words one verdict; the judges (pod.py, image.py, secret.py) and the live check call them with
+the facts, and they never write a verdict's text themselves. `subject` names what is judged as
+people read it: `Secret "regcred"`, `secret/regcred` or a file path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Code(str, Enum):
+    SECRET_NOT_FOUND = "SecretNotFound"
+    SECRET_WRONG_TYPE = "SecretWrongType"
+    SECRET_MALFORMED = "SecretMalformed"
+    SECRET_UNREADABLE = "SecretUnreadable"
+    NO_PULL_SECRETS = "NoPullSecrets"
+    NO_CREDENTIALS_FOR_REGISTRY = "NoCredentialsForRegistry"
+    SERVICE_ACCOUNT_SECRETS_NOT_APPLIED = "ServiceAccountSecretsNotApplied"
+    IMAGE_NOT_FOUND = "ImageNotFound"
+    REGISTRY_UNREACHABLE = "RegistryUnreachable"
+    RATE_LIMITED = "RateLimited"
+    INVALID_IMAGE_NAME = "InvalidImageName"
+    AUTH_FIELD_MISMATCH = "AuthFieldMismatch"
+    NODE_CREDENTIALS_POSSIBLE = "NodeCredentialsPossible"
+    # The kubelet offered credentials and the registry refused them (from its events), or
+    # --verify saw a 401 at login or from the token server.
+    CREDENTIALS_REJECTED = "CredentialsRejected"
+    # --verify only.
+    CREDENTIALS_VALID = "CredentialsValid"
+    ACCESS_DENIED = "AccessDenied"
+    ANONYMOUS_PULL_ALLOWED = "AnonymousPullAllowed"
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: Code
+    severity: Severity
+    message: str
+    hint: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "code": self.code.value,
+            "severity": self.severity.value,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def with_severity(self, severity: Severity) -> Problem:
+        return Problem(self.code, severity, self.message, self.hint)
+
+
+NOT_CREDENTIALS = "This is not a credentials problem."
+
+
+# --- one pull secret ------------------------------------------------------------------------
+
+
+def empty_pull_secret_name() -> Problem:
+    return Problem(
+        Code.SECRET_NOT_FOUND,
+        Severity.INFO,
+        "imagePullSecrets has an entry with an empty name, which the kubelet skips",
+        "remove the empty entry from the pod template",
+    )
+
+
+def secret_not_found(subject: str, where: str, hint: str) -> Problem:
+    """`where`: the namespace it was looked for in and, after a `;`, where else it exists."""
+    return Problem(
+        Code.SECRET_NOT_FOUND,
+        Severity.ERROR,
+        f"{subject} does not exist{where}. The kubelet skips it (FailedToRetrieveImagePullSecret).",
+        hint,
+    )
+
+
+def secret_unreadable(
+    subject: str, detail: str, hint: str, reported_missing: bool = False
+) -> Problem:
+    seen = (
+        " The kubelet reported it missing (FailedToRetrieveImagePullSecret)."
+        if reported_missing
+        else ""
+    )
+    return Problem(
+        Code.SECRET_UNREADABLE,
+        Severity.WARNING,
+        f"{subject} cannot be read: {detail}; its credentials are not checked.{seen}",
+        hint,
+    )
+
+
+def secret_malformed(
+    subject: str, data_key: str | None, error: str, blocked: str, hint: str
+) -> Problem:
+    """`blocked`: whose secrets a decoding error blocks, e.g. "of this Pod's pull secrets"."""
+    return Problem(
+        Code.SECRET_MALFORMED,
+        Severity.ERROR,
+        f"{subject} cannot be decoded ({data_key or 'data'}: {error}). The kubelet then refuses "
+        f"ALL {blocked}: every pull fails, even of public images.",
+        hint,
+    )
+
+
+def secret_wrong_type(subject: str, ignored_reason: str, hint: str) -> Problem:
+    return Problem(
+        Code.SECRET_WRONG_TYPE,
+        Severity.ERROR,
+        f"{subject} is ignored by the kubelet: {ignored_reason}. Only "
+        "kubernetes.io/dockerconfigjson (.dockerconfigjson) and kubernetes.io/dockercfg "
+        "(.dockercfg) secrets count.",
+        hint,
+    )
+
+
+def secret_without_entries(subject: str) -> Problem:
+    return Problem(
+        Code.NO_CREDENTIALS_FOR_REGISTRY,
+        Severity.WARNING,
+        f"{subject} holds no registry entries",
+        "add an entry under auths",
+    )
+
+
+def key_not_a_url(subject: str, key: str, reason: str) -> Problem:
+    return Problem(
+        Code.NO_CREDENTIALS_FOR_REGISTRY,
+        Severity.WARNING,
+        f"{subject}: key {key!r} is not a valid URL ({reason}); the kubelet ignores it",
+        "write the key as host[:port] or https://host[:port]/",
+    )
+
+
+def key_matches_no_docker_hub_image(subject: str, key: str, normalized: str) -> Problem | None:
+    """The classic Docker Hub key traps, seen in the key alone."""
+    if normalized == "index.docker.io/v1":
+        why = (
+            "lacks its trailing slash, so the kubelet reads it as path /v1 on index.docker.io "
+            "and no Docker Hub image matches it"
+        )
+    elif normalized.split("/", 1)[0] == "registry-1.docker.io":
+        why = "is Docker Hub's API host, which the kubelet never matches to images"
+    else:
+        return None
+    return Problem(
+        Code.NO_CREDENTIALS_FOR_REGISTRY,
+        Severity.WARNING,
+        f"{subject}: key {key!r} {why}",
+        "write the key as https://index.docker.io/v1/",
+    )
+
+
+def auth_field_mismatch(subject: str, key: str) -> Problem:
+    return Problem(
+        Code.AUTH_FIELD_MISMATCH,
+        Severity.WARNING,
+        f"{subject}, key {key!r}: the auth field disagrees with the username/password fields; "
+        "the kubelet uses auth and ignores the others.",
+        "re-create the secret so both agree (kubectl create secret docker-registry writes them "
+        "consistently)",
+    )
+
+
+# --- the Pod's credentials for one image ----------------------------------------------------
+
+
+def no_pull_secrets(repository: str, said: str, hint: str) -> Problem:
+    return Problem(
+        Code.NO_PULL_SECRETS,
+        Severity.ERROR,
+        f"the Pod has no imagePullSecrets, so the kubelet pulls {repository} anonymously (or "
+        f"with node credentials){said}",
+        hint,
+    )
+
+
+def no_credentials_for_registry(
+    subject: str, covered: str, near_misses: str, hint: str, anonymous: str = ""
+) -> Problem:
+    """`subject` says what lacks the credentials and ends with what was searched."""
+    return Problem(
+        Code.NO_CREDENTIALS_FOR_REGISTRY,
+        Severity.ERROR,
+        f"{subject} cover: {covered}.{anonymous}{near_misses}",
+        hint,
+    )
+
+
+def service_account_secrets_not_applied(
+    account: str, names: str, why: str, hint: str, severity: Severity
+) -> Problem:
+    return Problem(
+        Code.SERVICE_ACCOUNT_SECRETS_NOT_APPLIED,
+        severity,
+        f'ServiceAccount "{account}" lists pull secrets ({names}) that this Pod lacks: {why}.',
+        hint,
+    )
+
+
+def node_credentials_possible(domain: str, provider: str) -> Problem:
+    return Problem(
+        Code.NODE_CREDENTIALS_POSSIBLE,
+        Severity.INFO,
+        f"{domain} is {provider}: nodes often get credentials from a kubelet credential "
+        "provider, which this tool cannot see",
+        "if nodes use a credential provider, check the node's IAM/managed identity",
+    )
+
+
+# --- what the kubelet reported --------------------------------------------------------------
+
+
+def invalid_image_name(image: str, reason: str) -> Problem:
+    detail = f" ({reason})" if reason else ""
+    return Problem(
+        Code.INVALID_IMAGE_NAME,
+        Severity.ERROR,
+        f"image {image!r} is not a valid reference{detail}; the kubelet refuses it with "
+        "InvalidImageName",
+        "fix the image reference (repository names are lowercase: "
+        "[registry[:port]/]path[:tag][@digest])",
+    )
+
+
+def image_never_pulled(image: str) -> Problem:
+    return Problem(
+        Code.IMAGE_NOT_FOUND,
+        Severity.ERROR,
+        f"image {image!r} is not on the node and imagePullPolicy is Never; {NOT_CREDENTIALS}",
+        "pre-load the image on the node or set imagePullPolicy: IfNotPresent",
+    )
+
+
+def image_not_found(reference: str, said: str) -> Problem:
+    return Problem(
+        Code.IMAGE_NOT_FOUND,
+        Severity.ERROR,
+        f"{reference} does not exist in the registry{said}. {NOT_CREDENTIALS}",
+        "check the image name and tag (skopeo inspect / crane manifest), or push the image",
+    )
+
+
+def registry_unreachable(domain: str, said: str) -> Problem:
+    return Problem(
+        Code.REGISTRY_UNREACHABLE,
+        Severity.ERROR,
+        f"the node cannot reach registry {domain}{said}. {NOT_CREDENTIALS}",
+        "check DNS, network policies, proxies and the registry's TLS certificate from the node",
+    )
+
+
+def rate_limited(domain: str, said: str, hint: str) -> Problem:
+    return Problem(
+        Code.RATE_LIMITED,
+        Severity.ERROR,
+        f"registry {domain} rate-limited the pull{said}. This is not a credentials problem as such.",
+        hint,
+    )
+
+
+def credentials_rejected(repository: str, offered: str, said: str, note: str, hint: str) -> Problem:
+    return Problem(
+        Code.CREDENTIALS_REJECTED,
+        Severity.ERROR,
+        f"the registry refused the credentials the kubelet offered for {repository} "
+        f"({offered}){said}.{note}",
+        hint,
+    )
+
+
+def pull_failed_with_credentials(offered: str, said: str, hint: str) -> Problem:
+    return Problem(
+        Code.CREDENTIALS_REJECTED,
+        Severity.WARNING,
+        f"the pull failed with credentials offered ({offered}) for an unrecognized reason{said}",
+        hint,
+    )
+
+
+# --- the registry, live (--verify) ----------------------------------------------------------
+
+
+def registry_answer(
+    code: Code, severity: Severity, image: str, credential: str, answer: str, hint: str
+) -> Problem:
+    """One attempt of the live check: the image, who tried, what the registry answered."""
+    return Problem(code, severity, f"{image} with {credential}: {answer}", hint)
+
+
+def tried_next(problem: Problem) -> Problem:
+    """A failed attempt before one that works: the kubelet moves on to the next credential."""
+    return Problem(
+        problem.code,
+        Severity.WARNING,
+        f"{problem.message}; the kubelet then tries the next credential",
+        problem.hint,
+    )
+
+
+def rejected_credential_breaks_public_image(image: str, keys: str, domain: str) -> Problem:
+    return Problem(
+        Code.CREDENTIALS_REJECTED,
+        Severity.ERROR,
+        f"{image}: anyone may pull this image anonymously, but the kubelet offers the rejected "
+        "credential and never retries without it: a wrong credential breaks even a public image",
+        f"fix or remove the credential ({keys}), or change its key so that it no longer "
+        f"matches {domain}",
+    )
+
+
+def nothing_to_verify(secret: str, namespace: str) -> Problem:
+    return Problem(
+        Code.NO_CREDENTIALS_FOR_REGISTRY,
+        Severity.INFO,
+        "--verify: no Pod that uses this secret pulls from a registry it covers, so nothing was "
+        "checked",
+        f"check one image: kubectl pullsecret check IMAGE --secret {secret} -n {namespace} --verify",
+    )

@@ -1,0 +1,1033 @@
+"""`kubectl pullsecret diagnose pod` end to end: the real plugin, through kubectl's plugin
+discovery, against a real kube-apiserver whose pods carry the kubelet's own statuses and events.
+
+Every case checks the exit code, the table a person reads and the JSON a script reads. The
+expected verdicts follow /work/shared/docs/kubelet-pull-semantics.md, not the plugin's code.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.support.control_plane import DOCKERCFG, OPAQUE, Cluster, ControlPlane
+
+if TYPE_CHECKING:
+    from conftest import PluginRunner
+
+pytestmark = pytest.mark.e2e
+
+Json = dict[str, Any]
+
+SEED_IMAGE = "private-registry.io/apps/internal-app"
+
+
+# ---------------------------------------------------------------------------------------------
+# The container runtime's error texts (containerd and dockerd), as the kubelet relays them in
+# `Failed to pull image "<img>": <runtime error>` and in the 1.32+ back-off waiting message.
+
+
+def full_ref(image: str) -> str:
+    """The reference the runtime prints: normalized domain, library/ on Docker Hub, a tag."""
+    first, _, rest = image.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        name = image
+    elif rest:
+        name = f"docker.io/{image}"
+    else:
+        name = f"docker.io/library/{image}"
+    last = name.rsplit("/", 1)[-1]
+    return name if (":" in last or "@" in last) else f"{name}:latest"
+
+
+def _split(ref: str) -> tuple[str, str, str]:
+    host, _, rest = ref.partition("/")
+    path, _, tag = rest.rpartition(":")
+    return host, path, tag
+
+
+def denied(image: str) -> str:
+    ref = full_ref(image)
+    return (
+        f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to '
+        f'resolve reference "{ref}": pull access denied, repository does not exist or may '
+        "require authorization: server message: insufficient_scope: authorization failed"
+    )
+
+
+def unauthorized(image: str) -> str:
+    ref = full_ref(image)
+    host, path, tag = _split(ref)
+    host = "registry-1.docker.io" if host == "docker.io" else host
+    return (
+        f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to '
+        f'resolve reference "{ref}": unexpected status from HEAD request to '
+        f"https://{host}/v2/{path}/manifests/{tag}: 401 Unauthorized"
+    )
+
+
+def not_found(image: str) -> str:
+    ref = full_ref(image)
+    return (
+        f'rpc error: code = NotFound desc = failed to pull and unpack image "{ref}": failed to '
+        f'resolve reference "{ref}": {ref}: not found'
+    )
+
+
+def manifest_unknown(image: str) -> str:
+    ref = full_ref(image)
+    return (
+        f"Error response from daemon: manifest for {ref} not found: manifest unknown: "
+        "manifest unknown"
+    )
+
+
+def no_such_host(image: str) -> str:
+    ref = full_ref(image)
+    host, path, tag = _split(ref)
+    return (
+        f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to '
+        f'resolve reference "{ref}": failed to do request: Head '
+        f'"https://{host}/v2/{path}/manifests/{tag}": dial tcp: lookup {host} on '
+        "10.96.0.10:53: no such host"
+    )
+
+
+def rate_limited(image: str) -> str:
+    ref = full_ref(image)
+    _, path, _ = _split(ref)
+    return (
+        f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to '
+        "copy: httpReadSeeker: failed open: unexpected status code "
+        f"https://registry-1.docker.io/v2/{path}/manifests/sha256:"
+        "0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31: 429 Too Many "
+        "Requests - Server message: toomanyrequests: You have reached your pull rate limit. You "
+        "may increase the limit by authenticating and upgrading: "
+        "https://www.docker.com/increase-rate-limit"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the plugin and reading its two outputs
+
+
+@dataclass
+class Diagnosis:
+    """One `diagnose pod` invocation, run twice: as a table and as JSON."""
+
+    table: subprocess.CompletedProcess[str]
+    json: subprocess.CompletedProcess[str]
+    doc: Json
+
+    @property
+    def rc(self) -> int:
+        return self.table.returncode
+
+    @property
+    def rows(self) -> list[dict[str, str]]:
+        return parse_table(self.table.stdout)
+
+    def item(self, ns: str, pod: str, container: str) -> Json:
+        found = [
+            i
+            for i in self.doc["items"]
+            if (i["namespace"], i["pod"], i["container"]) == (ns, pod, container)
+        ]
+        assert len(found) == 1, f"{ns}/{pod} {container} in {self.doc}"
+        return found[0]
+
+    def items_in(self, *namespaces: str) -> list[Json]:
+        return [i for i in self.doc["items"] if i["namespace"] in namespaces]
+
+    def row(self, ns: str, pod: str, container: str) -> dict[str, str]:
+        found = [
+            r
+            for r in self.rows
+            if (r["NAMESPACE"], r["POD"]) == (ns, pod)
+            and r["CONTAINER"] in (container, f"{container} (init)")
+        ]
+        assert len(found) == 1, f"{ns}/{pod} {container} in:\n{self.table.stdout}"
+        return found[0]
+
+    def rows_in(self, *namespaces: str) -> list[dict[str, str]]:
+        return [r for r in self.rows if r["NAMESPACE"] in namespaces]
+
+    def details(self, ns: str, pod: str, container: str) -> str:
+        """The detail block under the table for one container."""
+        head = f"{ns}/{pod} {container}: "
+        blocks = self.table.stdout.split("\n\n")
+        found = [b for b in blocks if b.startswith(head)]
+        assert len(found) == 1, f"no details for {head!r} in:\n{self.table.stdout}"
+        return found[0]
+
+
+def parse_table(text: str) -> list[dict[str, str]]:
+    """Rows of the plain table at the top of the output, cut at the header's column starts."""
+    lines = text.split("\n\n", 1)[0].splitlines()
+    if not lines:
+        return []
+    columns = list(re.finditer(r"\S+(?: \S+)*", lines[0]))
+    starts = [m.start() for m in columns] + [None]
+    return [
+        {
+            m.group(): line[starts[i] : starts[i + 1]].strip()
+            for i, m in enumerate(columns)
+            if starts[i] is not None
+        }
+        for line in lines[1:]
+    ]
+
+
+def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "Traceback" not in result.stdout, result.stdout
+
+
+def diagnose(run: PluginRunner, *args: str, kubeconfig: Path | str | None = None) -> Diagnosis:
+    # Resolved here: the runner's lazy fixture lookup must not happen in worker threads.
+    kubeconfig = kubeconfig or run.env()["KUBECONFIG"]
+    # Two processes at once: the plugin's start-up (imports) dominates each run.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        table_run = pool.submit(run, "diagnose", "pod", *args, kubeconfig=kubeconfig)
+        json_run = pool.submit(run, "diagnose", "pod", *args, "-o", "json", kubeconfig=kubeconfig)
+        table, as_json = table_run.result(), json_run.result()
+    for r in (table, as_json):
+        no_traceback(r)
+        assert r.returncode in (0, 1), f"exit {r.returncode}: {r.stderr}"
+    assert table.returncode == as_json.returncode, (table.stderr, as_json.stderr)
+    doc = json.loads(as_json.stdout) if as_json.stdout.strip() else {}
+    if doc:
+        assert doc["kind"] == "PullSecretDiagnosis"
+    return Diagnosis(table, as_json, doc)
+
+
+def codes(item: Json) -> list[str]:
+    return [p["code"] for p in item["problems"]]
+
+
+def problem(item: Json, code: str) -> Json:
+    found = [p for p in item["problems"] if p["code"] == code]
+    assert len(found) == 1, f"{code} in {item['problems']}"
+    return found[0]
+
+
+def creds(item: Json) -> list[tuple[str, str, str]]:
+    return [(c["secret"], c["key"], c["username"]) for c in item["credentials"]]
+
+
+def kubectl(run: PluginRunner, *args: str) -> subprocess.CompletedProcess[str]:
+    """Real kubectl with the admin kubeconfig (the same environment the plugin gets)."""
+    env = run.env()
+    exe = shutil.which("kubectl", path=env["PATH"])
+    if exe is None:
+        pytest.skip("kubectl is not on PATH")
+    return subprocess.run(
+        [exe, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def secret_data(cluster: Cluster, ns: str, name: str) -> tuple[str, dict[str, bytes]]:
+    obj = cluster.rest.get(f"/api/v1/namespaces/{ns}/secrets/{name}")
+    return obj["type"], {k: base64.b64decode(v) for k, v in (obj.get("data") or {}).items()}
+
+
+def secret_namespaces(cluster: Cluster, name: str) -> list[str]:
+    """Namespaces holding a secret of this name, in the API's order."""
+    items = cluster.rest.get("/api/v1/secrets", fieldSelector=f"metadata.name={name}")["items"]
+    return [i["metadata"]["namespace"] for i in items]
+
+
+def failing_pod(
+    cluster: Cluster,
+    ns: str,
+    name: str,
+    image: str,
+    secrets: list[str] | None,
+    error: str,
+    container: str = "app",
+    **kwargs: Any,
+) -> None:
+    cluster.create_pod(
+        ns, name, containers=[(container, image)], image_pull_secrets=secrets, **kwargs
+    )
+    cluster.simulate_pull_failure(ns, name, container, image, error)
+
+
+# ---------------------------------------------------------------------------------------------
+# The seeds' case: nginx-pod, regcred missing
+
+
+def test_seed_regcred_missing(run_plugin: PluginRunner, cluster: Cluster, namespace: str) -> None:
+    ns = namespace
+    cluster.create_pod(
+        ns, "nginx-pod", containers=[("app", SEED_IMAGE)], image_pull_secrets=["regcred"]
+    )
+    cluster.simulate_missing_pull_secrets(ns, "nginx-pod", ["regcred"])
+    cluster.simulate_pull_failure(ns, "nginx-pod", "app", SEED_IMAGE, denied(SEED_IMAGE))
+
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    assert d.rows == [
+        {
+            "NAMESPACE": ns,
+            "POD": "nginx-pod",
+            "CONTAINER": "app",
+            "IMAGE": SEED_IMAGE,
+            "REGISTRY": "private-registry.io",
+            "STATE": "ImagePullBackOff",
+            "PROBLEMS": "SecretNotFound",
+        }
+    ]
+    item = d.item(ns, "nginx-pod", "app")
+    assert item["containerType"] == "containers"
+    assert item["repository"] == SEED_IMAGE
+    assert item["registry"] == "private-registry.io"
+    assert (item["state"], item["podPhase"], item["latent"]) == (
+        "ImagePullBackOff",
+        "Pending",
+        False,
+    )
+    assert item["serviceAccount"] == "default"
+    assert item["secrets"] == ["regcred"]
+    assert item["credentials"] == []
+    # The missing secret is the lead: no second verdict about the registry.
+    assert codes(item) == ["SecretNotFound"]
+    p = problem(item, "SecretNotFound")
+    assert p["severity"] == "error"
+    assert p["message"].startswith(
+        f'Secret "regcred" named in imagePullSecrets does not exist in namespace {ns}'
+    )
+    assert "FailedToRetrieveImagePullSecret" in p["message"]
+    # Other tests of this session may hold a regcred of their own; the verdict must say so.
+    elsewhere = [n for n in secret_namespaces(cluster, "regcred") if n != ns]
+    if elsewhere:
+        assert f"exists in namespace(s): {', '.join(elsewhere)}" in p["message"]
+        assert p["hint"].startswith(f"copy it: kubectl get secret regcred -n {elsewhere[0]} ")
+    else:
+        assert p["hint"] == (
+            f"create it: kubectl create secret docker-registry regcred -n {ns} "
+            "--docker-server=private-registry.io --docker-username=<username> "
+            "--docker-password=<password>"
+        )
+    details = d.details(ns, "nginx-pod", "app")
+    assert "error   SecretNotFound: " + p["message"] in details
+    assert "fix: " + p["hint"] in details
+
+
+def test_seed_regcred_in_other_namespace_copy_hint_works(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    # "aa-" sorts before every test namespace, so this copy is the one the hint names first.
+    vault = cluster.create_namespace("aa-vault")
+    cluster.create_docker_secret(vault, "regcred", {"private-registry.io": ("deploy", "s3cr3t-v")})
+    cluster.create_pod(
+        ns, "nginx-pod", containers=[("app", SEED_IMAGE)], image_pull_secrets=["regcred"]
+    )
+    cluster.simulate_missing_pull_secrets(ns, "nginx-pod", ["regcred"])
+    cluster.simulate_pull_failure(ns, "nginx-pod", "app", SEED_IMAGE, denied(SEED_IMAGE))
+
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    assert d.row(ns, "nginx-pod", "app")["PROBLEMS"] == "SecretNotFound"
+    item = d.item(ns, "nginx-pod", "app")
+    assert codes(item) == ["SecretNotFound"]
+    p = problem(item, "SecretNotFound")
+    assert "a secret of that name exists in namespace(s): " in p["message"]
+    assert vault in p["message"]
+    assert p["hint"].startswith("copy it: kubectl ")
+    assert f"-n {vault}" in p["hint"] and f"-n {ns}" in p["hint"]
+    assert "fix: " + p["hint"] in d.details(ns, "nginx-pod", "app")
+
+    # The hint is a shell command: run it as a user would, then prove the copy is exact.
+    command = p["hint"].removeprefix("copy it: ")
+    r = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        env=run_plugin.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert r.returncode == 0, f"{command}\n{r.stdout}\n{r.stderr}"
+    assert secret_data(cluster, ns, "regcred") == secret_data(cluster, vault, "regcred")
+
+    d = diagnose(run_plugin, "nginx-pod", "-n", ns)
+    item = d.item(ns, "nginx-pod", "app")
+    assert "SecretNotFound" not in codes(item)
+    assert creds(item) == [("regcred", "private-registry.io", "deploy")]
+
+
+def test_seed_fixed_with_kubectl_create_secret(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    cluster.create_pod(
+        ns, "nginx-pod", containers=[("app", SEED_IMAGE)], image_pull_secrets=["regcred"]
+    )
+    cluster.simulate_missing_pull_secrets(ns, "nginx-pod", ["regcred"])
+    cluster.simulate_pull_failure(ns, "nginx-pod", "app", SEED_IMAGE, denied(SEED_IMAGE))
+    assert codes(diagnose(run_plugin, "-n", ns).item(ns, "nginx-pod", "app")) == ["SecretNotFound"]
+
+    r = kubectl(
+        run_plugin,
+        "create",
+        "secret",
+        "docker-registry",
+        "regcred",
+        "--docker-server=private-registry.io",
+        "--docker-username=ci-puller",
+        "--docker-password=pw-for-seed-fix",
+        "-n",
+        ns,
+    )
+    assert r.returncode == 0, r.stderr
+
+    d = diagnose(run_plugin, "nginx-pod", "-n", ns)
+    item = d.item(ns, "nginx-pod", "app")
+    assert item["credentials"][0] == {
+        "secret": "regcred",
+        "key": "private-registry.io",
+        "username": "ci-puller",
+    }
+    assert "SecretNotFound" not in codes(item)
+    assert "SecretNotFound" not in d.row(ns, "nginx-pod", "app")["PROBLEMS"]
+    assert (
+        "credentials, in the kubelet's order: regcred (key private-registry.io, user ci-puller)"
+        in d.details(ns, "nginx-pod", "app")
+    )
+
+    # The kubelet's next attempt pulls: the pod runs, and nothing is left to report.
+    cluster.set_container_running(ns, "nginx-pod", "app")
+    d = diagnose(run_plugin, "nginx-pod", "-n", ns)
+    assert d.rc == 0
+    assert d.row(ns, "nginx-pod", "app")["PROBLEMS"] == "-"
+    assert d.item(ns, "nginx-pod", "app")["problems"] == []
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 0
+    assert d.table.stdout == "" and d.doc["items"] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Docker Hub key spellings (semantics sections 4 and 5)
+
+HUB_IMAGES = ("nginx", "janedoe/app")
+
+
+@pytest.mark.parametrize(
+    ("key", "normalized", "near_miss"),
+    [
+        # Rewritten to index.docker.io: the Docker Hub fallback uses it.
+        ("https://index.docker.io/v1/", "index.docker.io", None),
+        ("index.docker.io", "index.docker.io", None),
+        # Matches docker.io/... directly.
+        ("docker.io", "docker.io", None),
+        # The trap: no trailing slash leaves the path /v1, which no repository has.
+        ("https://index.docker.io/v1", None, "trailing slash"),
+        # Docker Hub's API host is never matched to images.
+        ("registry-1.docker.io", None, "API host"),
+    ],
+)
+def test_docker_hub_key_spellings(
+    run_plugin: PluginRunner,
+    cluster: Cluster,
+    namespace: str,
+    key: str,
+    normalized: str | None,
+    near_miss: str | None,
+) -> None:
+    ns = namespace
+    cluster.create_docker_secret(ns, "hub", {key: ("janedoe", "hub-password-1")})
+    containers = [("official", HUB_IMAGES[0]), ("user", HUB_IMAGES[1])]
+    cluster.create_pod(ns, "web", containers=containers, image_pull_secrets=["hub"])
+    for container, image in containers:
+        cluster.simulate_pull_failure(ns, "web", container, image, denied(image))
+
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    for container, image in containers:
+        item = d.item(ns, "web", container)
+        row = d.row(ns, "web", container)
+        assert (row["IMAGE"], row["REGISTRY"]) == (image, "docker.io")
+        assert item["registry"] == "docker.io"
+        assert item["repository"] == (
+            "docker.io/library/nginx" if image == "nginx" else "docker.io/janedoe/app"
+        )
+        assert item["secrets"] == ["hub"]
+        details = d.details(ns, "web", container)
+        if normalized is not None:
+            assert creds(item) == [("hub", normalized, "janedoe")], key
+            # Credentials were offered and refused: not a missing-credentials verdict.
+            assert codes(item) == ["CredentialsRejected"]
+            assert row["PROBLEMS"] == "CredentialsRejected"
+            assert f"hub (key {normalized}, user janedoe)" in details
+            assert "never retries anonymously" in problem(item, "CredentialsRejected")["message"]
+        else:
+            assert item["credentials"] == [], key
+            assert codes(item) == ["NoCredentialsForRegistry"]
+            assert row["PROBLEMS"] == "NoCredentialsForRegistry"
+            p = problem(item, "NoCredentialsForRegistry")
+            assert f"Near miss: key {key!r} in secret/hub" in p["message"]
+            assert near_miss is not None and near_miss in p["message"]
+            assert "https://index.docker.io/v1/" in p["hint"]
+            assert "Near miss" in details
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys that do not match
+
+
+def test_secret_for_another_registry(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    image = "registry.example.com/team/app:v1"
+    cluster.create_docker_secret(
+        ns, "other", {"quay.io": ("q", "pw-q-1"), "ghcr.io": ("g", "pw-g-1")}
+    )
+    failing_pod(cluster, ns, "web", image, ["other"], denied(image))
+
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    assert d.row(ns, "web", "app")["PROBLEMS"] == "NoCredentialsForRegistry"
+    item = d.item(ns, "web", "app")
+    assert item["credentials"] == []
+    assert codes(item) == ["NoCredentialsForRegistry"]
+    p = problem(item, "NoCredentialsForRegistry")
+    assert p["severity"] == "error"
+    assert "registry.example.com" in p["message"]
+    assert "cover: ghcr.io, quay.io" in p["message"]
+    assert "Near miss" not in p["message"]
+    assert "--docker-server=registry.example.com" in p["hint"]
+
+
+def test_wildcard_key_matches_one_label(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    cluster.create_docker_secret(ns, "wild", {"*.example.com": ("w", "pw-wild-1")})
+    containers = [
+        ("one", "a.example.com/team/app:1"),
+        ("two", "a.b.example.com/team/app:1"),
+        ("bare", "example.com/team/app:1"),
+    ]
+    cluster.create_pod(ns, "web", containers=containers, image_pull_secrets=["wild"])
+    for name, image in containers:
+        cluster.simulate_pull_failure(ns, "web", name, image, unauthorized(image))
+
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    one = d.item(ns, "web", "one")
+    assert creds(one) == [("wild", "*.example.com", "w")]
+    assert codes(one) == ["CredentialsRejected"]
+    assert d.row(ns, "web", "one")["PROBLEMS"] == "CredentialsRejected"
+    for name in ("two", "bare"):
+        item = d.item(ns, "web", name)
+        assert item["credentials"] == [], name
+        assert codes(item) == ["NoCredentialsForRegistry"], name
+        assert d.row(ns, "web", name)["PROBLEMS"] == "NoCredentialsForRegistry"
+        assert "cover: *.example.com" in problem(item, "NoCredentialsForRegistry")["message"]
+    assert (
+        "wildcard matches exactly one host label"
+        in problem(d.item(ns, "web", "two"), "NoCredentialsForRegistry")["message"]
+    )
+
+
+def test_port_mismatch_is_a_near_miss(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    cluster.create_docker_secret(ns, "ported", {"registry.local:5000": ("p", "pw-port-1")})
+    cluster.create_docker_secret(ns, "portless", {"other.local": ("o", "pw-port-2")})
+    cluster.create_pod(
+        ns, "a", containers=[("app", "registry.local/app:1")], image_pull_secrets=["ported"]
+    )
+    cluster.create_pod(
+        ns, "b", containers=[("app", "other.local:5000/app:1")], image_pull_secrets=["portless"]
+    )
+    cluster.simulate_pull_failure(ns, "a", "app", None, unauthorized("registry.local/app:1"))
+    cluster.simulate_pull_failure(ns, "b", "app", None, unauthorized("other.local:5000/app:1"))
+
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    for pod, written, key_port, image_port in (
+        ("a", "registry.local:5000", "5000", "none"),
+        ("b", "other.local", "none", "5000"),
+    ):
+        item = d.item(ns, pod, "app")
+        assert item["credentials"] == []
+        assert codes(item) == ["NoCredentialsForRegistry"]
+        assert d.row(ns, pod, "app")["PROBLEMS"] == "NoCredentialsForRegistry"
+        message = problem(item, "NoCredentialsForRegistry")["message"]
+        assert f"Near miss: key {written!r}" in message
+        assert f"the ports differ ({key_port} in the key, {image_port} in the image)" in message
+    assert d.item(ns, "b", "app")["registry"] == "other.local:5000"
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets the kubelet ignores or cannot decode
+
+
+def test_opaque_secret_is_wrong_type(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    image = "reg.example.com/team/app:1"
+    cluster.create_docker_secret(
+        ns, "opaque", {"reg.example.com": ("o", "pw-opaque-1")}, type=OPAQUE
+    )
+    failing_pod(cluster, ns, "web", image, ["opaque"], unauthorized(image))
+
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    assert d.row(ns, "web", "app")["PROBLEMS"].split(",")[0] == "SecretWrongType"
+    item = d.item(ns, "web", "app")
+    assert item["credentials"] == []
+    assert codes(item)[0] == "SecretWrongType"
+    assert "CredentialsRejected" not in codes(item)
+    p = problem(item, "SecretWrongType")
+    assert p["severity"] == "error"
+    assert "Opaque" in p["message"]
+    assert "kubectl create secret docker-registry opaque" in p["hint"]
+
+
+def test_malformed_auth_blocks_every_container(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    cluster.create_docker_secret(ns, "good", {"good.example.com": ("g", "pw-good-1")})
+    # Valid JSON (the apiserver accepts it), but auth is not base64: the kubelet's lookup fails.
+    cluster.create_docker_secret(ns, "bad", {"bad.example.com": {"auth": "%%%not-base64%%%"}})
+    containers = [("covered", "good.example.com/team/app:1"), ("public", "nginx:1.25")]
+    cluster.create_pod(ns, "web", containers=containers, image_pull_secrets=["good", "bad"])
+    for name, image in containers:
+        cluster.simulate_pull_failure(ns, "web", name, image, unauthorized(image))
+
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    for name, _ in containers:
+        item = d.item(ns, "web", name)
+        # Even the registry that "good" covers gets nothing: one broken secret fails them all.
+        assert item["credentials"] == [], name
+        assert codes(item) == ["SecretMalformed"], name
+        assert d.row(ns, "web", name)["PROBLEMS"] == "SecretMalformed"
+        p = problem(item, "SecretMalformed")
+        assert p["severity"] == "error"
+        assert 'Secret "bad"' in p["message"]
+        assert "base64" in p["message"]
+        assert "%%%not-base64%%%" not in d.table.stdout + d.json.stdout
+        assert "credentials, in the kubelet's order" not in d.details(ns, "web", name)
+
+
+def test_legacy_dockercfg_secret_works(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    image = "legacy.example.com/team/app:1"
+    cluster.create_docker_secret(
+        ns, "legacy", {"legacy.example.com": ("old", "pw-legacy-1")}, type=DOCKERCFG
+    )
+    cluster.create_pod(ns, "web", containers=[("app", image)], image_pull_secrets=["legacy"])
+    cluster.set_container_running(ns, "web", "app")
+
+    d = diagnose(run_plugin, "web", "-n", ns)
+    assert d.rc == 0
+    assert d.row(ns, "web", "app")["STATE"] == "Running"
+    assert d.row(ns, "web", "app")["PROBLEMS"] == "-"
+    item = d.item(ns, "web", "app")
+    assert creds(item) == [("legacy", "legacy.example.com", "old")]
+    assert item["problems"] == []
+    assert "legacy (key legacy.example.com, user old)" in d.details(ns, "web", "app")
+
+
+# ---------------------------------------------------------------------------------------------
+# ServiceAccounts
+
+
+def test_service_account_secret_added_after_pod(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    image = "reg.example.com/team/app:1"
+    cluster.create_docker_secret(ns, "regcred", {"reg.example.com": ("sa", "pw-sa-1")})
+    cluster.create_service_account(ns, "builder")
+    early = cluster.create_pod(ns, "early", containers=[("app", image)], service_account="builder")
+    assert "imagePullSecrets" not in early["spec"]
+    cluster.patch_service_account_pull_secrets(ns, "builder", ["regcred"])
+    cluster.simulate_pull_failure(ns, "early", "app", image, unauthorized(image))
+
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    assert d.row(ns, "early", "app")["PROBLEMS"] == "ServiceAccountSecretsNotApplied,NoPullSecrets"
+    item = d.item(ns, "early", "app")
+    assert item["serviceAccount"] == "builder"
+    assert item["secrets"] == [] and item["credentials"] == []
+    assert codes(item) == ["ServiceAccountSecretsNotApplied", "NoPullSecrets"]
+    sa = problem(item, "ServiceAccountSecretsNotApplied")
+    assert sa["severity"] == "error"
+    assert 'ServiceAccount "builder"' in sa["message"] and "regcred" in sa["message"]
+    assert "kubectl delete pod early" in sa["hint"]
+    assert problem(item, "NoPullSecrets")["severity"] == "error"
+
+    # Real admission: a Pod created now gets the ServiceAccount's list.
+    fresh = cluster.create_pod(ns, "fresh", containers=[("app", image)], service_account="builder")
+    assert fresh["spec"]["imagePullSecrets"] == [{"name": "regcred"}]
+    cluster.set_container_running(ns, "fresh", "app")
+    d = diagnose(run_plugin, "fresh", "-n", ns)
+    assert d.rc == 0
+    item = d.item(ns, "fresh", "app")
+    assert item["secrets"] == ["regcred"]
+    assert creds(item) == [("regcred", "reg.example.com", "sa")]
+    assert item["problems"] == []
+    assert d.row(ns, "fresh", "app")["PROBLEMS"] == "-"
+
+
+# ---------------------------------------------------------------------------------------------
+# Failures that are not about credentials, and one that is
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (not_found, "ImageNotFound"),
+        (manifest_unknown, "ImageNotFound"),
+        (no_such_host, "RegistryUnreachable"),
+        (rate_limited, "RateLimited"),
+    ],
+    ids=["not-found", "manifest-unknown", "no-such-host", "rate-limited"],
+)
+def test_failures_that_are_not_credentials(
+    run_plugin: PluginRunner,
+    cluster: Cluster,
+    namespace: str,
+    error: Callable[[str], str],
+    code: str,
+) -> None:
+    ns = namespace
+    cluster.create_docker_secret(ns, "regcred", {"reg.example.com": ("u", "pw-nc-1")})
+    cluster.create_docker_secret(ns, "hub", {"https://index.docker.io/v1/": ("h", "pw-nc-2")})
+    # Rate limits come from Docker Hub; the other failures from a private registry.
+    if code == "RateLimited":
+        covered, uncovered = "nginx:1.25", "janedoe/app:1"
+        secrets, expected = ["hub"], [("hub", "index.docker.io", "h")]
+    else:
+        covered, uncovered = "reg.example.com/team/app:1", "elsewhere.example.org/team/app:1"
+        secrets, expected = ["regcred"], [("regcred", "reg.example.com", "u")]
+    # With matching credentials and without any: neither is a credentials problem.
+    failing_pod(cluster, ns, "matched", covered, secrets, error(covered))
+    failing_pod(cluster, ns, "unmatched", uncovered, ["regcred"], error(uncovered))
+
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    for pod in ("matched", "unmatched"):
+        item = d.item(ns, pod, "app")
+        assert codes(item) == [code], pod
+        assert d.row(ns, pod, "app")["PROBLEMS"] == code
+        p = problem(item, code)
+        assert p["severity"] == "error"
+        assert "not a credentials problem" in p["message"]
+        assert f"{code}: {p['message']}" in d.details(ns, pod, "app")
+    assert creds(d.item(ns, "matched", "app")) == expected
+    assert d.item(ns, "unmatched", "app")["credentials"] == []
+
+
+def test_wrong_credential_is_rejected(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    image = "reg.example.com/team/app:1"
+    cluster.create_docker_secret(ns, "regcred", {"https://reg.example.com": ("bob", "wrong-pw-1")})
+    failing_pod(cluster, ns, "web", image, ["regcred"], unauthorized(image))
+
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    assert d.row(ns, "web", "app")["PROBLEMS"] == "CredentialsRejected"
+    item = d.item(ns, "web", "app")
+    assert creds(item) == [("regcred", "reg.example.com", "bob")]
+    assert codes(item) == ["CredentialsRejected"]
+    p = problem(item, "CredentialsRejected")
+    assert p["severity"] == "error"
+    assert "401 Unauthorized" in p["message"]
+    assert "--secret regcred" in p["hint"]
+    assert "regcred (key reg.example.com, user bob)" in d.details(ns, "web", "app")
+
+
+def test_invalid_image_name(run_plugin: PluginRunner, cluster: Cluster, namespace: str) -> None:
+    ns = namespace
+    image = "reg.example.com/Team/App:1"
+    cluster.create_pod(ns, "web", containers=[("app", image)], image_pull_secrets=[])
+    cluster.emit_event(
+        ns,
+        "web",
+        "InspectFailed",
+        f'Failed to apply default image tag "{image}": couldn\'t parse image reference '
+        f'"{image}": invalid reference format: repository name must be lowercase',
+        container="app",
+    )
+    cluster.set_container_waiting(
+        ns,
+        "web",
+        "app",
+        "InvalidImageName",
+        f'Failed to apply default image tag "{image}": couldn\'t parse image reference '
+        f'"{image}": invalid reference format: repository name must be lowercase',
+    )
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    row = d.row(ns, "web", "app")
+    assert (row["STATE"], row["PROBLEMS"]) == ("InvalidImageName", "InvalidImageName")
+    item = d.item(ns, "web", "app")
+    assert "InvalidImageName" in codes(item)
+    assert "NoCredentialsForRegistry" not in codes(item)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running pods, healthy pods, scopes and selectors
+
+
+def test_running_pod_with_latent_missing_secret(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    image = "reg.example.com/team/app:1"
+    cluster.create_pod(ns, "web", containers=[("app", image)], image_pull_secrets=["gone-latent"])
+    cluster.set_container_running(ns, "web", "app")
+    cluster.simulate_missing_pull_secrets(ns, "web", ["gone-latent"], count=12)
+
+    d = diagnose(run_plugin, "-A")
+    assert d.rc == 1
+    assert d.row(ns, "web", "app")["STATE"] == "Running (latent)"
+    assert d.row(ns, "web", "app")["PROBLEMS"] == "SecretNotFound"
+    item = d.item(ns, "web", "app")
+    assert item["latent"] is True
+    assert (item["state"], item["podPhase"]) == ("Running", "Running")
+    p = problem(item, "SecretNotFound")
+    assert p["severity"] == "warning"
+    assert '"gone-latent"' in p["message"]
+
+
+def test_running_pod_with_restarted_container_in_backoff(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    main, side = "reg.example.com/team/app:1", "reg.example.com/team/sidecar:2"
+    cluster.create_docker_secret(ns, "regcred", {"reg.example.com": ("u", "pw-rs-1")})
+    cluster.create_pod(
+        ns, "web", containers=[("app", main), ("sidecar", side)], image_pull_secrets=["regcred"]
+    )
+    cluster.set_container_running(ns, "web", "app")
+    cluster.set_container_running(ns, "web", "sidecar")
+    # The sidecar crashed, and pulling its image again (imagePullPolicy: Always) now fails.
+    cluster.simulate_pull_failure(ns, "web", "sidecar", side, unauthorized(side))
+    cluster.set_container_waiting(
+        ns,
+        "web",
+        "sidecar",
+        "ImagePullBackOff",
+        f'Back-off pulling image "{side}": ErrImagePull: {unauthorized(side)}',
+        restart_count=3,
+        phase="Running",
+    )
+    assert cluster.get_pod(ns, "web")["status"]["phase"] == "Running"
+
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    assert [(r["POD"], r["CONTAINER"]) for r in d.rows] == [("web", "sidecar")]
+    row = d.row(ns, "web", "sidecar")
+    assert (row["STATE"], row["PROBLEMS"]) == ("ImagePullBackOff", "CredentialsRejected")
+    item = d.item(ns, "web", "sidecar")
+    assert (item["podPhase"], item["state"], item["latent"]) == (
+        "Running",
+        "ImagePullBackOff",
+        False,
+    )
+    assert creds(item) == [("regcred", "reg.example.com", "u")]
+    assert codes(item) == ["CredentialsRejected"]
+
+
+def test_healthy_pods_listed_only_by_name(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    image = "reg.example.com/team/app:1"
+    cluster.create_docker_secret(ns, "regcred", {"reg.example.com": ("u", "pw-h-1")})
+    for pod in ("healthy-a", "healthy-b"):
+        cluster.create_pod(ns, pod, containers=[("app", image)], image_pull_secrets=["regcred"])
+        cluster.set_container_running(ns, pod, "app")
+
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 0
+    assert d.table.stdout == ""
+    assert d.table.stderr.strip() == f"No Pods with image pull problems found in namespace {ns}."
+    assert d.doc["items"] == []
+
+    failing_pod(cluster, ns, "broken", image, ["regcred"], unauthorized(image))
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    assert [r["POD"] for r in d.rows] == ["broken"]
+    assert [i["pod"] for i in d.doc["items"]] == ["broken"]
+
+    d = diagnose(run_plugin, "healthy-a", "-n", ns)
+    assert d.rc == 0
+    assert d.rows == [
+        {
+            "NAMESPACE": ns,
+            "POD": "healthy-a",
+            "CONTAINER": "app",
+            "IMAGE": image,
+            "REGISTRY": "reg.example.com",
+            "STATE": "Running",
+            "PROBLEMS": "-",
+        }
+    ]
+    item = d.item(ns, "healthy-a", "app")
+    assert creds(item) == [("regcred", "reg.example.com", "u")]
+    assert item["problems"] == [] and item["latent"] is True
+    assert "regcred (key reg.example.com, user u)" in d.details(ns, "healthy-a", "app")
+    wide = run_plugin("diagnose", "pod", "healthy-a", "-n", ns, "-o", "wide")
+    assert wide.returncode == 0
+    assert parse_table(wide.stdout)[0]["CREDENTIALS"] == "regcred:reg.example.com"
+
+
+def test_all_namespaces(run_plugin: PluginRunner, cluster: Cluster, namespace: str) -> None:
+    image = "reg.example.com/team/app:1"
+    spaces = [namespace, cluster.create_namespace("all-ns-b"), cluster.create_namespace("all-ns-c")]
+    for i, ns in enumerate(spaces):
+        failing_pod(cluster, ns, f"broken-{i}", image, [f"missing-{i}"], unauthorized(image))
+        cluster.create_pod(ns, "fine", containers=[("app", "busybox:1.36")])
+        cluster.set_container_running(ns, "fine", "app")
+
+    d = diagnose(run_plugin, "-A")
+    assert d.rc == 1
+    expected = [(ns, f"broken-{i}") for i, ns in enumerate(spaces)]
+    assert sorted((r["NAMESPACE"], r["POD"]) for r in d.rows_in(*spaces)) == sorted(expected)
+    assert sorted((i["namespace"], i["pod"]) for i in d.items_in(*spaces)) == sorted(expected)
+    for i, ns in enumerate(spaces):
+        assert codes(d.item(ns, f"broken-{i}", "app")) == ["SecretNotFound"]
+
+    # Without -A, only the current namespace.
+    d = diagnose(run_plugin, "-n", spaces[1])
+    assert {(r["NAMESPACE"], r["POD"]) for r in d.rows} == {(spaces[1], "broken-1")}
+    assert [(i["namespace"], i["pod"]) for i in d.doc["items"]] == [(spaces[1], "broken-1")]
+
+
+def test_label_selector(run_plugin: PluginRunner, cluster: Cluster, namespace: str) -> None:
+    ns = namespace
+    image = "reg.example.com/team/app:1"
+    for pod, app in (("web-1", "web"), ("web-2", "web"), ("db-1", "db")):
+        cluster.create_pod(
+            ns,
+            pod,
+            containers=[("app", image)],
+            image_pull_secrets=["missing"],
+            labels={"app": app},
+        )
+        cluster.simulate_pull_failure(ns, pod, "app", image, unauthorized(image))
+    # A Running pod found only through its events must honour the selector too.
+    for pod, app in (("web-run", "web"), ("db-run", "db")):
+        cluster.create_pod(
+            ns, pod, containers=[("app", image)], image_pull_secrets=["gone"], labels={"app": app}
+        )
+        cluster.set_container_running(ns, pod, "app")
+        cluster.simulate_missing_pull_secrets(ns, pod, ["gone"])
+
+    d = diagnose(run_plugin, "-n", ns, "-l", "app=web")
+    assert d.rc == 1
+    assert sorted(r["POD"] for r in d.rows) == ["web-1", "web-2", "web-run"]
+    assert sorted(i["pod"] for i in d.doc["items"]) == ["web-1", "web-2", "web-run"]
+
+    d = diagnose(run_plugin, "-A", "-l", "app=db")
+    assert sorted(r["POD"] for r in d.rows_in(ns)) == ["db-1", "db-run"]
+    assert sorted(i["pod"] for i in d.items_in(ns)) == ["db-1", "db-run"]
+
+    d = diagnose(run_plugin, "-n", ns, "-l", "app=none")
+    assert d.rc == 0 and d.rows == [] and d.doc["items"] == []
+
+
+def test_init_container_pull_failure(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    init_image = "tools.example.com/setup:2"
+    cluster.create_docker_secret(ns, "regcred", {"reg.example.com": ("u", "pw-init-1")})
+    cluster.create_pod(
+        ns,
+        "web",
+        containers=[("app", "reg.example.com/team/app:1")],
+        init_containers=[("setup", init_image)],
+        image_pull_secrets=["regcred"],
+    )
+    cluster.simulate_pull_failure(ns, "web", "setup", init_image, denied(init_image), init=True)
+
+    d = diagnose(run_plugin, "-n", ns)
+    assert d.rc == 1
+    row = d.row(ns, "web", "setup")
+    assert row["CONTAINER"] == "setup (init)"
+    assert (row["STATE"], row["PROBLEMS"]) == ("ImagePullBackOff", "NoCredentialsForRegistry")
+    item = d.item(ns, "web", "setup")
+    assert item["containerType"] == "initContainers"
+    assert item["registry"] == "tools.example.com"
+    assert codes(item) == ["NoCredentialsForRegistry"]
+    assert "cover: reg.example.com" in problem(item, "NoCredentialsForRegistry")["message"]
+    # The app container waits for the init container; it is not itself failing to pull.
+    assert [(i["container"], i["containerType"]) for i in d.doc["items"]] == [
+        ("setup", "initContainers")
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# RBAC
+
+
+def test_user_without_secret_access_still_gets_a_report(
+    run_plugin: PluginRunner, control_plane: ControlPlane, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    image = "reg.example.com/team/app:1"
+    cluster.create_docker_secret(ns, "regcred", {"reg.example.com": ("u", "pw-rbac-1")})
+    failing_pod(cluster, ns, "web", image, ["regcred"], unauthorized(image))
+    cluster.create_pod(ns, "lost", containers=[("app", image)], image_pull_secrets=["gone"])
+    cluster.simulate_missing_pull_secrets(ns, "lost", ["gone"])
+    cluster.simulate_pull_failure(ns, "lost", "app", image, unauthorized(image))
+
+    d = diagnose(run_plugin, "-n", ns, kubeconfig=control_plane.kubeconfig("no-secrets"))
+    assert d.rc == 1
+    assert d.row(ns, "web", "app")["PROBLEMS"] == "SecretUnreadable"
+    assert d.row(ns, "lost", "app")["PROBLEMS"] == "SecretUnreadable"
+    web = d.item(ns, "web", "app")
+    assert codes(web) == ["SecretUnreadable"]
+    assert web["credentials"] == []
+    p = problem(web, "SecretUnreadable")
+    assert 'Secret "regcred"' in p["message"] and "cannot be read" in p["message"]
+    assert f"kubectl auth can-i get secrets -n {ns}" in p["hint"]
+    # What the kubelet said still counts: it reported "gone" missing.
+    lost = problem(d.item(ns, "lost", "app"), "SecretUnreadable")
+    assert "The kubelet reported it missing" in lost["message"]
+
+
+def test_user_without_pod_access_fails_cleanly(
+    run_plugin: PluginRunner, control_plane: ControlPlane, cluster: Cluster, namespace: str
+) -> None:
+    ns = namespace
+    failing_pod(cluster, namespace, "web", SEED_IMAGE, ["regcred"], denied(SEED_IMAGE))
+    kc = control_plane.kubeconfig("no-pods")
+    for args in (("-n", ns), ("-A",), ("web", "-n", ns), ("-n", ns, "-o", "json")):
+        r = run_plugin("diagnose", "pod", *args, kubeconfig=kc)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert r.stdout == ""
+        lines = r.stderr.splitlines()
+        assert len(lines) == 1, r.stderr
+        assert lines[0].startswith("error: ")
+        assert "forbidden" in lines[0]
+        assert 'User "no-pods"' in lines[0] and '"pods"' in lines[0]
+        no_traceback(r)

@@ -1,0 +1,419 @@
+"""The diagnosis rules, on plain data: no cluster needed."""
+
+import base64
+import json
+
+import pytest
+
+from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts
+from kubectl_pullsecret.kubelet.credential_providers import provider_for as node_provider_for
+from kubectl_pullsecret.kubelet.docker_config import decode_secret
+from kubectl_pullsecret.kubelet.messages import PodEvent
+from kubectl_pullsecret.kubelet.pod import (
+    ContainerSpec,
+    ContainerStatus,
+    PodFacts,
+    SecretFetch,
+    SecretStatus,
+)
+from kubectl_pullsecret.verdicts.catalogue import Code, Severity
+from kubectl_pullsecret.verdicts.facts import PodContext
+from kubectl_pullsecret.verdicts.fixes import copy_secret_command
+from kubectl_pullsecret.verdicts.pod import diagnose_pod
+
+BACKOFF = "ImagePullBackOff"
+
+
+def secret(
+    auths: dict[str, object], secret_type: str = "kubernetes.io/dockerconfigjson"
+) -> SecretFetch:
+    key = ".dockercfg" if secret_type == "kubernetes.io/dockercfg" else ".dockerconfigjson"
+    payload = auths if key == ".dockercfg" else {"auths": auths}
+    return SecretFetch(
+        "x", SecretStatus.FOUND, decode_secret(secret_type, {key: json.dumps(payload).encode()})
+    )
+
+
+def creds(user: str = "u", password: str = "p") -> dict[str, str]:
+    return {"username": user, "password": password}
+
+
+def pod(
+    image: str = "private-registry.io/apps/internal-app",
+    secrets: tuple[str, ...] = ("regcred",),
+    state: str = BACKOFF,
+    message: str = "",
+    phase: str = "Pending",
+    kind: str = "containers",
+    **extra: object,
+) -> PodFacts:
+    status = (
+        ContainerStatus("app", kind, waiting_reason=state, waiting_message=message)
+        if state != "Running"
+        else ContainerStatus("app", kind, running=True)
+    )
+    return PodFacts(
+        namespace="shop",
+        name="nginx-pod",
+        phase=phase,
+        pull_secret_names=secrets,
+        containers=(ContainerSpec("app", image, kind),),
+        statuses=(status,),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def failed(error: str) -> str:
+    return f'Back-off pulling image "x": ErrImagePull: {error}'
+
+
+def codes(report: object) -> list[str]:
+    return [p.code.value for p in report.problems]  # type: ignore[attr-defined]
+
+
+def only(ctx: PodContext):  # type: ignore[no-untyped-def]
+    (report,) = diagnose_pod(ctx)
+    return report
+
+
+def test_missing_secret_found_elsewhere_gives_a_copy_command() -> None:
+    ctx = PodContext(
+        pod(),
+        {"regcred": SecretFetch("regcred", SecretStatus.MISSING)},
+        elsewhere={"regcred": ("staging",)},
+        elsewhere_types={"regcred": "kubernetes.io/dockerconfigjson"},
+    )
+    report = only(ctx)
+    (problem,) = [p for p in report.problems if p.code is Code.SECRET_NOT_FOUND]
+    assert problem.severity is Severity.ERROR and "staging" in problem.message
+    assert problem.hint.startswith("copy it: kubectl get secret regcred -n staging")
+    assert (
+        "kubectl create secret docker-registry regcred -n shop --from-file=.dockerconfigjson=/dev/stdin"
+        in problem.hint
+    )
+
+
+def test_missing_secret_nowhere_gives_a_create_command_for_the_registry() -> None:
+    report = only(PodContext(pod(), {"regcred": SecretFetch("regcred", SecretStatus.MISSING)}))
+    (problem,) = report.problems
+    assert (
+        "kubectl create secret docker-registry regcred -n shop --docker-server=private-registry.io"
+        in problem.hint
+    )
+
+
+def test_copy_command_for_legacy_type() -> None:
+    command = copy_secret_command("old", "a", "b", "kubernetes.io/dockercfg")
+    assert "--type=kubernetes.io/dockercfg" in command and ".dockercfg=/dev/stdin" in command
+
+
+def test_matching_credentials_are_listed_in_kubelet_order() -> None:
+    ctx = PodContext(
+        pod(secrets=("a", "b"), state="Running", phase="Running"),
+        {
+            "a": secret({"private-registry.io": creds("first")}),
+            "b": secret({"https://private-registry.io/v1/": creds("second")}),
+        },
+    )
+    report = only(ctx)
+    assert [(c.secret, c.username) for c in report.credentials] == [("a", "first"), ("b", "second")]
+    assert report.problems == ()
+
+
+def test_one_malformed_secret_blocks_every_credential() -> None:
+    bad = SecretFetch(
+        "bad",
+        SecretStatus.FOUND,
+        decode_secret(
+            "kubernetes.io/dockerconfigjson",
+            {".dockerconfigjson": b'{"auths": {"x.io": {"auth": "!!"}}}'},
+        ),
+    )
+    ctx = PodContext(
+        pod(secrets=("good", "bad")), {"good": secret({"private-registry.io": creds()}), "bad": bad}
+    )
+    report = only(ctx)
+    assert report.credentials == ()
+    (problem,) = [p for p in report.problems if p.code is Code.SECRET_MALFORMED]
+    assert (
+        "ALL of this Pod's pull secrets" in problem.message and problem.severity is Severity.ERROR
+    )
+
+
+def test_opaque_secret_is_ignored_with_wrong_type() -> None:
+    opaque = SecretFetch(
+        "o", SecretStatus.FOUND, decode_secret("Opaque", {".dockerconfigjson": b"{}"})
+    )
+    report = only(PodContext(pod(secrets=("o",)), {"o": opaque}))
+    assert Code.SECRET_WRONG_TYPE.value in codes(report)
+    assert report.credentials == ()
+
+
+def test_docker_hub_trap_is_a_near_miss() -> None:
+    ctx = PodContext(
+        pod(
+            image="nginx",
+            message=failed(
+                "pull access denied, repository does not exist or may require authorization"
+            ),
+        ),
+        {"regcred": secret({"https://index.docker.io/v1": creds()})},
+    )
+    (problem,) = [p for p in only(ctx).problems if p.code is Code.NO_CREDENTIALS_FOR_REGISTRY]
+    assert "trailing slash" in problem.message
+    assert "index.docker.io/v1" in problem.message
+    assert "--docker-server=https://index.docker.io/v1/" in problem.hint
+
+
+def test_registry_not_covered_lists_what_is_covered() -> None:
+    ctx = PodContext(
+        pod(message=failed("401 Unauthorized")), {"regcred": secret({"quay.io": creds()})}
+    )
+    (problem,) = only(ctx).problems
+    assert problem.code is Code.NO_CREDENTIALS_FOR_REGISTRY and "cover: quay.io" in problem.message
+
+
+def test_no_pull_secrets_at_all() -> None:
+    report = only(PodContext(pod(secrets=(), message=failed("401 Unauthorized")), {}))
+    assert codes(report) == [Code.NO_PULL_SECRETS.value]
+
+
+def test_service_account_gained_secrets_after_pod_creation() -> None:
+    sa = ServiceAccountFacts("default", SecretStatus.FOUND, ("regcred",))
+    report = only(
+        PodContext(pod(secrets=(), message=failed("401 Unauthorized")), {}, service_account=sa)
+    )
+    assert Code.SERVICE_ACCOUNT_SECRETS_NOT_APPLIED.value in codes(report)
+    (problem,) = [p for p in report.problems if p.code is Code.SERVICE_ACCOUNT_SECRETS_NOT_APPLIED]
+    assert problem.severity is Severity.ERROR and "only when a Pod is created" in problem.message
+
+
+def test_service_account_list_differing_from_pod_list_is_a_hint_not_the_cause() -> None:
+    sa = ServiceAccountFacts("default", SecretStatus.FOUND, ("other",))
+    ctx = PodContext(
+        pod(state="Running", phase="Running"),
+        {"regcred": secret({"private-registry.io": creds()})},
+        service_account=sa,
+    )
+    (problem,) = only(ctx).problems
+    assert (
+        problem.code is Code.SERVICE_ACCOUNT_SECRETS_NOT_APPLIED
+        and problem.severity is Severity.WARNING
+    )
+    assert "never merges" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        ('failed to resolve reference "r.io/a:v1": r.io/a:v1: not found', Code.IMAGE_NOT_FOUND),
+        ("manifest unknown: manifest unknown", Code.IMAGE_NOT_FOUND),
+        ("dial tcp: lookup r.io on 10.96.0.10:53: no such host", Code.REGISTRY_UNREACHABLE),
+        ("x509: certificate signed by unknown authority", Code.REGISTRY_UNREACHABLE),
+        ("toomanyrequests: You have reached your pull rate limit.", Code.RATE_LIMITED),
+    ],
+)
+def test_non_credential_failures_are_said_to_be_so(error: str, code: Code) -> None:
+    ctx = PodContext(pod(message=failed(error)), {"regcred": secret({"quay.io": creds()})})
+    (problem,) = only(ctx).problems
+    assert problem.code is code and "not a credentials problem" in problem.message
+
+
+def test_rejected_credentials() -> None:
+    ctx = PodContext(
+        pod(message=failed("unexpected status: 401 Unauthorized")),
+        {"regcred": secret({"private-registry.io": creds("bob")})},
+    )
+    (problem,) = only(ctx).problems
+    assert problem.code is Code.CREDENTIALS_REJECTED and "bob" in problem.message
+    assert "--secret regcred --verify" in problem.hint
+
+
+def test_wrong_docker_hub_credential_breaks_public_images() -> None:
+    ctx = PodContext(
+        pod(image="nginx", message=failed("401 Unauthorized")),
+        {"regcred": secret({"docker.io": creds()})},
+    )
+    (problem,) = only(ctx).problems
+    assert "breaks even public images" in problem.message
+
+
+def test_runtime_error_comes_from_events_when_the_status_has_none() -> None:
+    event = PodEvent(
+        "Failed",
+        'Failed to pull image "x": rpc error: manifest unknown',
+        "Warning",
+        "spec.containers{app}",
+        1,
+        "2026-01-01T00:00:00Z",
+    )
+    ctx = PodContext(
+        pod(state="ErrImagePull"),
+        {"regcred": secret({"private-registry.io": creds()})},
+        events=(event,),
+    )
+    assert codes(only(ctx)) == [Code.IMAGE_NOT_FOUND.value]
+
+
+def test_latent_problems_on_a_running_pod_are_warnings() -> None:
+    event = PodEvent(
+        "FailedToRetrieveImagePullSecret",
+        "Unable to retrieve some image pull secrets (regcred); attempting to pull the image may not succeed.",
+        "Warning",
+        "",
+        3,
+        "t",
+    )
+    ctx = PodContext(
+        pod(state="Running", phase="Running"),
+        {"regcred": SecretFetch("regcred", SecretStatus.MISSING)},
+        events=(event,),
+    )
+    report = only(ctx)
+    assert report.latent and report.has_findings
+    assert [(p.code, p.severity) for p in report.problems] == [
+        (Code.SECRET_NOT_FOUND, Severity.WARNING)
+    ]
+
+
+def test_unreadable_secret_mentions_the_kubelet_event() -> None:
+    event = PodEvent(
+        "FailedToRetrieveImagePullSecret",
+        "Unable to retrieve some image pull secrets (regcred); attempting",
+        "Warning",
+        "",
+        1,
+        "t",
+    )
+    ctx = PodContext(
+        pod(),
+        {"regcred": SecretFetch("regcred", SecretStatus.FORBIDDEN, detail="RBAC forbids")},
+        events=(event,),
+    )
+    (problem,) = only(ctx).problems
+    assert problem.code is Code.SECRET_UNREADABLE and "reported it missing" in problem.message
+    assert "get secrets" in problem.hint
+
+
+def test_empty_names_are_skipped_and_duplicates_counted_once() -> None:
+    ctx = PodContext(
+        pod(secrets=("", "regcred", "regcred"), state="Running", phase="Running"),
+        {"regcred": secret({"private-registry.io": creds()})},
+    )
+    report = only(ctx)
+    assert report.secrets == ("regcred",)
+    assert [p.severity for p in report.problems] == [Severity.INFO]
+
+
+def test_init_container_failures_are_reported() -> None:
+    report = only(
+        PodContext(pod(kind="initContainers", secrets=(), message=failed("401 Unauthorized")), {})
+    )
+    assert report.kind == "initContainers" and codes(report) == [Code.NO_PULL_SECRETS.value]
+
+
+def test_invalid_image_name() -> None:
+    report = only(
+        PodContext(pod(image="Private/App", state="InvalidImageName"), {"regcred": secret({})})
+    )
+    assert Code.INVALID_IMAGE_NAME.value in codes(report)
+
+
+def test_auth_field_mismatch() -> None:
+    auth = base64.b64encode(b"real:pw").decode()
+    ctx = PodContext(
+        pod(state="Running", phase="Running"),
+        {
+            "regcred": secret(
+                {"private-registry.io": {"username": "x", "password": "y", "auth": auth}}
+            )
+        },
+    )
+    report = only(ctx)
+    assert (
+        Code.AUTH_FIELD_MISMATCH.value in codes(report) and report.credentials[0].username == "real"
+    )
+
+
+@pytest.mark.parametrize(
+    ("domain", "provider"),
+    [
+        ("123456789012.dkr.ecr.eu-west-1.amazonaws.com", "Amazon ECR"),
+        ("gcr.io", "Google Container Registry"),
+        ("eu.gcr.io", "Google Container Registry"),
+        ("europe-docker.pkg.dev", "Google Artifact Registry"),
+        ("myreg.azurecr.io", "Azure Container Registry"),
+        ("quay.io", None),
+        ("notgcr.io", None),
+    ],
+)
+def test_node_credential_providers(domain: str, provider: str | None) -> None:
+    assert node_provider_for(domain) == provider
+
+
+def test_node_credentials_possible_for_ecr() -> None:
+    report = only(
+        PodContext(
+            pod(
+                image="123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
+                secrets=(),
+                message=failed("no basic auth credentials"),
+            ),
+            {},
+        )
+    )
+    assert Code.NODE_CREDENTIALS_POSSIBLE.value in codes(report)
+
+
+def test_deployment_pod_gets_a_patch_command_for_its_deployment() -> None:
+    facts = pod(
+        secrets=(),
+        message=failed("401 Unauthorized"),
+        owner_kind="ReplicaSet",
+        owner_name="web-5d8f7c9b4",
+        template_hash="5d8f7c9b4",
+    )
+    (problem,) = only(PodContext(facts, {})).problems
+    assert "kubectl patch deployment web -n shop --type=json" in problem.hint
+    assert '"path": "/spec/template/spec/imagePullSecrets"' in problem.hint
+
+
+def test_a_failure_from_before_the_secret_existed_is_not_blamed_on_it() -> None:
+    event = PodEvent(
+        "FailedToRetrieveImagePullSecret",
+        "Unable to retrieve some image pull secrets (regcred); attempting",
+        "Warning",
+        "",
+        1,
+        "t",
+    )
+    ctx = PodContext(
+        pod(message=failed("401 Unauthorized")),
+        {"regcred": secret({"private-registry.io": creds()})},
+        events=(event,),
+    )
+    report = only(ctx)
+    assert report.problems == () and report.credentials
+
+
+def test_near_miss_hint_recreates_the_secret_that_holds_the_wrong_key() -> None:
+    ctx = PodContext(
+        pod(image="nginx", secrets=("dockerhub",), message=failed("401 Unauthorized")),
+        {"dockerhub": secret({"https://index.docker.io/v1": creds()})},
+    )
+    (problem,) = only(ctx).problems
+    assert problem.hint.startswith(
+        "re-create secret/dockerhub with the key the kubelet matches: kubectl create secret docker-registry dockerhub"
+    )
+    assert "--docker-server=https://index.docker.io/v1/" in problem.hint and problem.hint.endswith(
+        "kubectl apply -f -"
+    )
+
+
+def test_a_new_secret_name_never_collides_with_the_pods_list() -> None:
+    ctx = PodContext(
+        pod(image="nginx", secrets=("dockerhub",), message=failed("401 Unauthorized")),
+        {"dockerhub": secret({"quay.io": creds()})},
+    )
+    (problem,) = only(ctx).problems
+    assert "create secret docker-registry dockerhub-2 " in problem.hint
