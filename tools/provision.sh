@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare the real parts the end-to-end and node tests run: etcd, kube-apiserver,
-# kube-controller-manager and the kubelet (one Kubernetes source tree), the pause binary, and
-# the node's runtime (containerd, runc, CNI plugins) from the distribution.
+# kube-controller-manager, kube-scheduler and the kubelet (one Kubernetes source tree), the
+# pause binary, and the node's runtime (containerd, runc, CNI plugins) from the distribution.
 #
 # Prints the folder that holds the binaries on its last line of stdout; everything else goes
 # to stderr. Order of preference:
@@ -17,16 +17,26 @@ set -euo pipefail
 K8S_SRC_VERSION=1.20.2
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-pullsecret"
 assets="$cache_root/kubernetes-$K8S_SRC_VERSION"
-binaries=(kube-apiserver kube-controller-manager kubelet etcd pause)
+binaries=(kube-apiserver kube-controller-manager kube-scheduler kubelet etcd pause)
+# The ones built from the Kubernetes tree with `make WHAT=cmd/NAME`.
+k8s_commands=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
 # The node's runtime and the app image's shell; iproute2 and util-linux make its namespace.
 node_packages=(containerd runc containernetworking-plugins busybox-static iproute2 util-linux)
 
 log() { printf 'provision: %s\n' "$*" >&2; }
 die() { printf 'provision: error: %s\n' "$*" >&2; exit 1; }
 
-has_all() {
+# The binaries the cache lacks (a cache from an older version of this script lacks some):
+# only those are built, and the ones present stay in place for test runs using them now.
+missing_binaries() {
   local b
-  for b in "${binaries[@]}"; do [ -x "$1/$b" ] || return 1; done
+  for b in "${binaries[@]}"; do [ -x "$1/$b" ] || printf '%s\n' "$b"; done
+}
+has_all() { [ -z "$(missing_binaries "$1")" ]; }
+is_k8s_command() {
+  local c
+  for c in "${k8s_commands[@]}"; do [ "$c" = "$1" ] || continue; return 0; done
+  return 1
 }
 
 SUDO=""
@@ -109,6 +119,13 @@ if ! apt-cache showsrc kubernetes 2>/dev/null | grep -q '^Package: kubernetes'; 
   apt_updated=""
 fi
 
+mapfile -t wanted < <(missing_binaries "$assets")
+what=()
+for b in "${wanted[@]}"; do
+  if is_k8s_command "$b"; then what+=("cmd/$b"); fi
+done
+log "building ${wanted[*]}"
+
 log "installing build dependencies from the distribution"
 apt_update_once
 apt_install golang-1.19-go rsync make dpkg-dev gcc libc6-dev etcd-server \
@@ -127,25 +144,37 @@ for mod in github.com/modern-go/reflect2 github.com/json-iterator/go; do
   cp -r "/usr/share/gocode/src/$mod" "$src/vendor/$mod"
 done
 
-log "building kube-apiserver, kube-controller-manager and kubelet (about 8 minutes on 2 cores)"
-(cd "$src" && PATH="/usr/lib/go-1.19/bin:$PATH" GOFLAGS=-mod=vendor CGO_ENABLED=0 \
-  make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kubelet" >&2)
-
-# Debian names architectures differently from Go's output folders.
-case "$(dpkg --print-architecture)" in
-  armhf) goarch=arm ;; i386) goarch=386 ;; ppc64el) goarch=ppc64le ;; *) goarch=$(dpkg --print-architecture) ;;
-esac
+rm -rf "$assets.tmp"
 mkdir -p "$assets.tmp"
-for b in kube-apiserver kube-controller-manager kubelet; do
-  cp "$src/_output/local/bin/linux/$goarch/$b" "$assets.tmp/"
+if [ ${#what[@]} -gt 0 ]; then
+  log "building ${what[*]} (about 3 minutes each on 2 cores)"
+  (cd "$src" && PATH="/usr/lib/go-1.19/bin:$PATH" GOFLAGS=-mod=vendor CGO_ENABLED=0 \
+    make WHAT="${what[*]}" >&2)
+  # Debian names architectures differently from Go's output folders.
+  case "$(dpkg --print-architecture)" in
+    armhf) goarch=arm ;; i386) goarch=386 ;; ppc64el) goarch=ppc64le ;; *) goarch=$(dpkg --print-architecture) ;;
+  esac
+  for c in "${what[@]}"; do
+    cp "$src/_output/local/bin/linux/$goarch/${c#cmd/}" "$assets.tmp/"
+  done
+fi
+for b in "${wanted[@]}"; do
+  case "$b" in
+    etcd) cp "$(command -v etcd || echo /usr/bin/etcd)" "$assets.tmp/etcd" ;;
+    # The sandbox image's only binary, as build/pause/Makefile builds it (static, no registry).
+    pause)
+      gcc -Os -Wall -Werror -static -DVERSION="v$K8S_SRC_VERSION-kubectl-pullsecret" \
+        -o "$assets.tmp/pause" "$src/build/pause/linux/pause.c" >&2 2>/dev/null \
+        || gcc -Os -static -DVERSION="v$K8S_SRC_VERSION-kubectl-pullsecret" \
+          -o "$assets.tmp/pause" "$src/build/pause/linux/pause.c" >&2
+      ;;
+  esac
 done
-cp "$(command -v etcd || echo /usr/bin/etcd)" "$assets.tmp/etcd"
-# The sandbox image's only binary, as build/pause/Makefile builds it (static, no registry).
-gcc -Os -Wall -Werror -static -DVERSION="v$K8S_SRC_VERSION-kubectl-pullsecret" \
-  -o "$assets.tmp/pause" "$src/build/pause/linux/pause.c" >&2 2>/dev/null \
-  || gcc -Os -static -DVERSION="v$K8S_SRC_VERSION-kubectl-pullsecret" \
-    -o "$assets.tmp/pause" "$src/build/pause/linux/pause.c" >&2
-rm -rf "$assets"
-mv "$assets.tmp" "$assets"
+# One rename per binary: a test run using the cache meanwhile never sees a half-written file.
+mkdir -p "$assets"
+for b in "${wanted[@]}"; do
+  [ -x "$assets.tmp/$b" ] || die "the build did not produce $b"
+  mv -f "$assets.tmp/$b" "$assets/$b"
+done
 log "binaries ready in $assets"
 echo "$assets"
