@@ -1,8 +1,10 @@
 """A real Kubernetes control plane (etcd + kube-apiserver) on loopback, for tests and demos.
 
-There is no kubelet, scheduler or controller manager: the helpers in `Cluster` write what a
-kubelet would have written (container statuses, core/v1 Events) with the kubelet's own texts
-(see /work/shared/docs/kubelet-pull-semantics.md, section 8).
+By default there is no kubelet, scheduler or controller manager: the helpers in `Cluster` write
+what a kubelet would have written (container statuses, core/v1 Events) with the kubelet's own
+texts (see /work/shared/docs/kubelet-pull-semantics.md, section 8). The real node
+(tests/support/node.py) starts it inside the node's namespaces (`namespace`), with
+kube-controller-manager (`controllers`) and kube-scheduler (`scheduler`).
 
 Importable without pytest. `python -m tests.support.control_plane` starts a cluster for humans.
 """
@@ -32,7 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 import urllib3
 
@@ -49,6 +51,21 @@ Json: TypeAlias = dict[str, Any]
 AuthEntry: TypeAlias = "tuple[str, str] | Mapping[str, Any]"
 # A container for create_pod: (name, image), or a full container spec mapping.
 ContainerSpec: TypeAlias = "tuple[str, str] | Mapping[str, Any]"
+
+T = TypeVar("T")
+
+# What a Deployment needs to create its Pods and a ServiceAccount's Pods to start: `default`
+# ServiceAccounts, and the kube-root-ca.crt ConfigMap that the projected token volume mounts.
+NODE_CONTROLLERS = (
+    "deployment",
+    "replicaset",
+    "job",
+    "cronjob",
+    "serviceaccount",
+    "namespace",
+    "garbagecollector",
+    "root-ca-cert-publisher",
+)
 
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 DOCKERCFG = "kubernetes.io/dockercfg"
@@ -92,6 +109,16 @@ def default_assets_dir() -> Path:
 
 def _has_assets(folder: Path) -> bool:
     return all(os.access(folder / b, os.X_OK) for b in ("kube-apiserver", "etcd"))
+
+
+class Namespace(Protocol):
+    """Where the control plane runs when not on the machine's loopback: processes start with
+    `prefix`, and the harness's own sockets are made by `call` (tests/support/netns.py)."""
+
+    @property
+    def prefix(self) -> list[str]: ...
+
+    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any: ...
 
 
 def find_assets() -> Path:
@@ -256,12 +283,21 @@ DEFAULT_USER_RULES: dict[str, list[Json]] = {
 class Rest:
     """Minimal JSON REST client for one user of the control plane."""
 
-    def __init__(self, server: str, token: str, ca_file: Path, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        ca_file: Path,
+        timeout: float = 30.0,
+        namespace: Namespace | None = None,
+    ) -> None:
         self.server = server.rstrip("/")
         self._token = token
         self._pool = urllib3.PoolManager(
             cert_reqs="CERT_REQUIRED", ca_certs=str(ca_file), timeout=timeout
         )
+        # Connections are opened in the namespace's threads, so they reach its loopback.
+        self._namespace = namespace
 
     def request(
         self,
@@ -281,7 +317,10 @@ class Rest:
         if body is not None:
             headers["Content-Type"] = content_type
             data = json.dumps(body).encode()
-        resp = self._pool.request(method, url, body=data, headers=headers)
+        if self._namespace is not None:
+            resp = self._namespace.call(self._pool.request, method, url, body=data, headers=headers)
+        else:
+            resp = self._pool.request(method, url, body=data, headers=headers)
         text = resp.data.decode(errors="replace")
         if not 200 <= resp.status < 300:
             # Error texts may echo request content; never let secret values reach a log.
@@ -322,6 +361,11 @@ class ControlPlane:
     `users` adds (or overrides) token users: {username: [groups]}. The token file is read
     only at start, so users must be known before start(). Permissions for extra users are
     granted afterwards with Cluster.grant().
+
+    `namespace` runs everything inside it (127.0.0.1 is then the namespace's loopback).
+    `controllers` starts kube-controller-manager with those controllers (e.g.
+    NODE_CONTROLLERS), `scheduler` kube-scheduler; both need the full build
+    (tools/provision.sh). `parent_dir` holds the work folder (default: the temp folder).
     """
 
     def __init__(
@@ -330,6 +374,11 @@ class ControlPlane:
         users: Mapping[str, Sequence[str]] | None = None,
         ready_timeout: float = READY_TIMEOUT_S,
         extra_apiserver_args: Sequence[str] = (),
+        *,
+        namespace: Namespace | None = None,
+        controllers: Sequence[str] = (),
+        scheduler: bool = False,
+        parent_dir: Path | None = None,
     ) -> None:
         self.assets_dir = Path(assets_dir) if assets_dir else None
         self.users: dict[str, list[str]] = {u: list(g) for u, g in DEFAULT_USERS.items()}
@@ -338,6 +387,10 @@ class ControlPlane:
         self.tokens: dict[str, str] = {u: secrets.token_hex(16) for u in self.users}
         self.ready_timeout = ready_timeout
         self.extra_apiserver_args = list(extra_apiserver_args)
+        self.namespace = namespace
+        self.controllers = list(controllers)
+        self.scheduler = scheduler
+        self.parent_dir = parent_dir
 
         self.workdir: Path | None = None
         self.etcd_dir: Path | None = None
@@ -347,6 +400,8 @@ class ControlPlane:
         self.startup_seconds: float | None = None
         self._etcd: _Proc | None = None
         self._apiserver: _Proc | None = None
+        self._controller_manager: _Proc | None = None
+        self._scheduler: _Proc | None = None
         self._lock = threading.Lock()
 
     # -- public -------------------------------------------------------------------------------
@@ -365,8 +420,15 @@ class ControlPlane:
 
     @property
     def running(self) -> bool:
-        procs = (self._etcd, self._apiserver)
+        procs = [self._etcd, self._apiserver]
+        if self.controllers:
+            procs.append(self._controller_manager)
+        if self.scheduler:
+            procs.append(self._scheduler)
         return all(p is not None and p.popen.poll() is None for p in procs)
+
+    def _free_port(self) -> int:
+        return self.namespace.call(free_port) if self.namespace else free_port()
 
     def token(self, user: str = "admin") -> str:
         return self.tokens[user]
@@ -378,7 +440,7 @@ class ControlPlane:
         assets = self.assets_dir or find_assets()
         sweep_stale_dirs()
         try:
-            self.workdir = Path(tempfile.mkdtemp(prefix="realcluster-"))
+            self.workdir = Path(tempfile.mkdtemp(prefix="realcluster-", dir=self.parent_dir))
             # etcd fsyncs a lot; tmpfs keeps startup and every write fast.
             shm = Path("/dev/shm")
             base = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
@@ -401,6 +463,10 @@ class ControlPlane:
                     shutil.rmtree(self.etcd_dir, ignore_errors=True)
                     self.etcd_dir.mkdir()
             self._bootstrap_rbac()
+            if self.controllers:
+                self._start_controller_manager(assets)
+            if self.scheduler:
+                self._start_scheduler(assets)
         except BaseException:
             self.stop()
             raise
@@ -408,7 +474,7 @@ class ControlPlane:
         return self
 
     def stop(self) -> None:
-        """Kill kube-apiserver, then etcd, and remove temp dirs. Idempotent."""
+        """Kill the controllers, kube-apiserver, then etcd, and remove temp dirs. Idempotent."""
         with self._lock:
             self._kill_processes()
             for d in (self.workdir, self.etcd_dir):
@@ -431,7 +497,7 @@ class ControlPlane:
         self.stop()
 
     def rest(self, user: str = "admin") -> Rest:
-        return Rest(self.server, self.token(user), self.ca_file)
+        return Rest(self.server, self.token(user), self.ca_file, namespace=self.namespace)
 
     def cluster(self) -> Cluster:
         """Helpers acting with admin credentials."""
@@ -470,7 +536,9 @@ class ControlPlane:
         return path
 
     def api_client(self, user: str = "admin") -> Any:
-        """A `kubernetes.client.ApiClient` for `user` (imported lazily)."""
+        """A `kubernetes.client.ApiClient` for `user` (imported lazily; not in a namespace)."""
+        if self.namespace is not None:
+            raise ControlPlaneError("api_client() cannot reach into a namespace; use rest()")
         from kubernetes import client
 
         cfg = client.Configuration()
@@ -482,6 +550,13 @@ class ControlPlane:
 
     def apiserver_log_tail(self, lines: int = 40) -> str:
         return _tail(self._apiserver.log, lines) if self._apiserver else ""
+
+    def log_tails(self, lines: int = 20) -> str:
+        """The last lines of every process's log, for failure messages."""
+        procs = (self._etcd, self._apiserver, self._controller_manager, self._scheduler)
+        return "\n".join(
+            f"--- {p.name} ({p.log}):\n{_tail(p.log, lines)}" for p in procs if p is not None
+        )
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -500,8 +575,9 @@ class ControlPlane:
         assert self.workdir is not None
         log = self.workdir / f"{name}.log"
         fh = log.open("wb")
+        prefix = self.namespace.prefix if self.namespace else []
         popen = subprocess.Popen(
-            argv,
+            [*prefix, *argv],
             stdin=subprocess.DEVNULL,
             stdout=fh,
             stderr=subprocess.STDOUT,
@@ -513,8 +589,8 @@ class ControlPlane:
 
     def _start_etcd(self, assets: Path) -> None:
         assert self.etcd_dir is not None
-        self.etcd_port = free_port()
-        peer = free_port()
+        self.etcd_port = self._free_port()
+        peer = self._free_port()
         client_url = f"http://127.0.0.1:{self.etcd_port}"
         peer_url = f"http://127.0.0.1:{peer}"
         self._etcd = self._spawn(
@@ -536,7 +612,7 @@ class ControlPlane:
 
     def _start_apiserver(self, assets: Path) -> None:
         assert self.workdir is not None and self.pki is not None
-        self.port = free_port()
+        self.port = self._free_port()
         pki = self.pki
         self._apiserver = self._spawn(
             "kube-apiserver",
@@ -588,7 +664,11 @@ class ControlPlane:
                             f"startup; log {proc.log}:\n{tail}"
                         )
                 try:
-                    r = pool.request("GET", f"{self.server}/readyz", headers=headers)
+                    url = f"{self.server}/readyz"
+                    if self.namespace is not None:
+                        r = self.namespace.call(pool.request, "GET", url, headers=headers)
+                    else:
+                        r = pool.request("GET", url, headers=headers)
                     if r.status == 200:
                         return
                     last = f"HTTP {r.status}: {r.data.decode(errors='replace')[-2000:]}"
@@ -613,9 +693,42 @@ class ControlPlane:
         finally:
             c.close()
 
+    def _start_controller_manager(self, assets: Path) -> None:
+        assert self.workdir is not None and self.pki is not None
+        self._controller_manager = self._spawn(
+            "kube-controller-manager",
+            [
+                str(assets / "kube-controller-manager"),
+                f"--kubeconfig={self.kubeconfig('admin')}",
+                f"--controllers={','.join(self.controllers)}",
+                "--leader-elect=false",
+                "--use-service-account-credentials=false",
+                f"--root-ca-file={self.pki.ca_cert}",
+                f"--service-account-private-key-file={self.pki.sa_key}",
+                # No health or metrics endpoints: nothing listens but the apiserver's clients.
+                "--port=0",
+                "--secure-port=0",
+                "--v=1",
+            ],
+        )
+
+    def _start_scheduler(self, assets: Path) -> None:
+        self._scheduler = self._spawn(
+            "kube-scheduler",
+            [
+                str(assets / "kube-scheduler"),
+                f"--kubeconfig={self.kubeconfig('admin')}",
+                "--leader-elect=false",
+                "--port=0",
+                "--secure-port=0",
+                "--v=1",
+            ],
+        )
+
     def _kill_processes(self) -> None:
-        # apiserver first: etcd going away under a live apiserver only produces noise.
-        for attr in ("_apiserver", "_etcd"):
+        # Clients first, then the apiserver: etcd going away under a live apiserver (or the
+        # apiserver under its clients) only produces noise.
+        for attr in ("_scheduler", "_controller_manager", "_apiserver", "_etcd"):
             proc: _Proc | None = getattr(self, attr)
             if proc is None:
                 continue
@@ -708,8 +821,13 @@ class Cluster:
                 if exc.status == 409:
                     continue
                 raise
-            # No controller manager creates it, and pods fail admission without it.
-            self.create_service_account(name, "default")
+            # Pods fail admission without it. Without a controller manager nobody else
+            # creates it; with one, its serviceaccount controller may have been first.
+            try:
+                self.create_service_account(name, "default")
+            except ApiError as exc:
+                if exc.status != 409:
+                    raise
             return name
         raise ControlPlaneError(f"could not create a unique namespace for prefix {prefix!r}")
 

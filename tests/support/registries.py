@@ -5,7 +5,10 @@
 - `TokenServer`: a small token server (distribution spec/auth/token.md) that checks Basic
   credentials against a user table and issues RS256 JWTs with an `x5c` header.
 - `Pki`: a throw-away CA (tests/support/pki.py), a serving certificate, a token signing key.
-- `write_oci_layout` + `Registry.push`: a real image pushed with skopeo.
+- `write_oci_layout` + `Registry.push`: a real image pushed with skopeo; `ImageFile` entries
+  and an image config make one that a container runtime can run (the real node's images).
+- `namespace`: registries and servers can live in a network namespace (tests/support/netns.py,
+  for the real node); their processes start inside it and their sockets are made inside it.
 - Small real HTTP servers for the odd cases: `Responder` (fixed answers), `Redirector`,
   `Blackhole` (accepts TCP, never answers).
 
@@ -25,6 +28,7 @@ import hashlib
 import io
 import json
 import os
+import platform
 import secrets
 import shutil
 import socket
@@ -34,11 +38,11 @@ import tarfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -47,6 +51,15 @@ from tests.support.pki import LOOPBACK, CertificateAuthority
 
 REQUIRED_TOOLS = ("docker-registry", "skopeo", "htpasswd")
 APT_PACKAGES = ("docker-registry", "apache2-utils", "skopeo")
+
+
+class Namespace(Protocol):
+    """A network namespace to run in: `prefix` for processes, `call` for Python sockets."""
+
+    @property
+    def prefix(self) -> list[str]: ...
+
+    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any: ...
 
 
 def missing_tools() -> list[str]:
@@ -137,9 +150,15 @@ class RecordedRequest:
 class _Server:
     """A ThreadingHTTPServer in a daemon thread, optionally over TLS; stopped by `stop()`."""
 
-    def __init__(self, handler: Callable[[BaseHTTPRequestHandler], None], tls: Pki | None):
+    def __init__(
+        self,
+        handler: Callable[[BaseHTTPRequestHandler], None],
+        tls: Pki | None,
+        namespace: Namespace | None = None,
+    ):
         self._handler_fn = handler
         self._tls = tls
+        self._namespace = namespace
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -180,7 +199,11 @@ class _Server:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # keep test output clean (and never echo Authorization)
 
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # The listening socket keeps the namespace it is made in; serving it needs no more.
+        if self._namespace is not None:
+            httpd = self._namespace.call(ThreadingHTTPServer, ("127.0.0.1", 0), Handler)
+        else:
+            httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         httpd.daemon_threads = True
         if self._tls is not None:
             httpd.socket = self._tls.server_context().wrap_socket(httpd.socket, server_side=True)
@@ -275,8 +298,9 @@ class TokenServer(_Server):
         tls: bool = True,
         service: str = "test-registry",
         issuer: str = "test-token-issuer",
+        namespace: Namespace | None = None,
     ):
-        super().__init__(self._handle, pki if tls else None)
+        super().__init__(self._handle, pki if tls else None, namespace)
         self.pki = pki
         self.users = dict(users)
         self.anonymous_pull = anonymous_pull
@@ -459,27 +483,70 @@ def _sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def write_oci_layout(directory: Path, tag: str = "v1", content: bytes = b"hello\n") -> Path:
-    """A minimal OCI image layout: one layer holding /hello.txt, its config, manifest, index."""
+@dataclass(frozen=True)
+class ImageFile:
+    """One entry of an image's only layer: a file, or a symlink when `link` is set."""
+
+    path: str
+    content: bytes = b""
+    mode: int = 0o644
+    link: str | None = None
+
+
+def go_architecture() -> str:
+    """This machine's architecture as image configs name it (the runtime pulls only that)."""
+    machine = platform.machine().lower()
+    return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}.get(
+        machine, machine
+    )
+
+
+def _layer(files: Sequence[ImageFile]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        folders = sorted({str(Path(f.path).parent) for f in files} - {"."})
+        for folder in folders:
+            info = tarfile.TarInfo(folder)
+            info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, 0
+            tar.addfile(info)
+        for entry in files:
+            info = tarfile.TarInfo(entry.path)
+            info.mtime = 0
+            if entry.link is not None:
+                info.type, info.linkname, info.mode = tarfile.SYMTYPE, entry.link, 0o777
+                tar.addfile(info)
+            else:
+                info.size, info.mode = len(entry.content), entry.mode
+                tar.addfile(info, io.BytesIO(entry.content))
+    return buffer.getvalue()
+
+
+def write_oci_layout(
+    directory: Path,
+    tag: str = "v1",
+    content: bytes = b"hello\n",
+    *,
+    files: Sequence[ImageFile] | None = None,
+    config: Mapping[str, Any] | None = None,
+    architecture: str = "amd64",
+) -> Path:
+    """A minimal OCI image layout: one layer, its config, manifest and index.
+
+    The layer holds /hello.txt with `content`, or `files`; `config` is the image's runtime
+    config (Cmd, Entrypoint, Env). Deterministic: the same input gives the same digests.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     blobs = directory / "blobs" / "sha256"
     blobs.mkdir(parents=True, exist_ok=True)
 
-    tar_buffer = io.BytesIO()
-    with tarfile.open(fileobj=tar_buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        info = tarfile.TarInfo("hello.txt")
-        info.size = len(content)
-        info.mode = 0o644
-        info.mtime = 0
-        tar.addfile(info, io.BytesIO(content))
-    layer_tar = tar_buffer.getvalue()
+    layer_tar = _layer(files if files is not None else [ImageFile("hello.txt", content)])
     layer = gzip.compress(layer_tar, mtime=0)  # mtime=0: the same bytes on every run
 
-    config = json.dumps(
+    config_blob = json.dumps(
         {
-            "architecture": "amd64",
+            "architecture": architecture,
             "os": "linux",
-            "config": {},
+            "config": dict(config or {}),
             "rootfs": {"type": "layers", "diff_ids": [_sha256(layer_tar)]},
         }
     ).encode()
@@ -489,8 +556,8 @@ def write_oci_layout(directory: Path, tag: str = "v1", content: bytes = b"hello\
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
             "config": {
                 "mediaType": "application/vnd.oci.image.config.v1+json",
-                "digest": _sha256(config),
-                "size": len(config),
+                "digest": _sha256(config_blob),
+                "size": len(config_blob),
             },
             "layers": [
                 {
@@ -501,7 +568,7 @@ def write_oci_layout(directory: Path, tag: str = "v1", content: bytes = b"hello\
             ],
         }
     ).encode()
-    for blob in (layer, config, manifest):
+    for blob in (layer, config_blob, manifest):
         (blobs / _sha256(blob).split(":", 1)[1]).write_bytes(blob)
     index = {
         "schemaVersion": 2,
@@ -539,6 +606,8 @@ class Registry:
 
     `htpasswd_users` selects Basic auth, `token` token auth, neither an open registry.
     `pki` given: the registry serves TLS with the CA's serving certificate, else plain http.
+    `port` fixes the port (default: a free one); `namespace` runs it inside a network
+    namespace, where skopeo pushes to it too.
     """
 
     def __init__(
@@ -549,6 +618,8 @@ class Registry:
         tls: bool = True,
         htpasswd_users: Mapping[str, str] | None = None,
         token: TokenAuth | None = None,
+        port: int = 0,
+        namespace: Namespace | None = None,
     ):
         if htpasswd_users is not None and token is not None:
             raise ValueError("choose htpasswd or token auth, not both")
@@ -561,7 +632,9 @@ class Registry:
         self.tls = tls
         self.htpasswd_users = dict(htpasswd_users) if htpasswd_users is not None else None
         self.token = token
-        self.port = 0
+        self.fixed_port = port
+        self.port = port
+        self.namespace = namespace
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_path = workdir / "registry.log"
 
@@ -626,14 +699,17 @@ class Registry:
 
     def start(self, timeout: float = 20.0) -> Registry:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        if self.fixed_port:
+            self.port = self.fixed_port
+        else:
+            self.port = self.namespace.call(free_port) if self.namespace else free_port()
         config_path = self.workdir / "config.yml"
         # JSON is YAML: no YAML writer needed.
         config_path.write_text(json.dumps(self._config(), indent=2))
         log = self._log_path.open("ab")
         try:
             self._proc = subprocess.Popen(
-                ["docker-registry", "serve", str(config_path)],
+                [*self._prefix, "docker-registry", "serve", str(config_path)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -660,7 +736,12 @@ class Registry:
                 raise RegistryError(
                     f"docker-registry exited with {self._proc.returncode}:\n{self.log_tail()}"
                 )
-            if self._answers(context):
+            answers = (
+                self.namespace.call(self._answers, context)
+                if self.namespace
+                else self._answers(context)
+            )
+            if answers:
                 return
             time.sleep(0.05)
         raise RegistryError(f"docker-registry not ready after {timeout}s:\n{self.log_tail()}")
@@ -687,14 +768,20 @@ class Registry:
             _stop_process(self._proc)
             self._proc = None
 
+    @property
+    def _prefix(self) -> list[str]:
+        return self.namespace.prefix if self.namespace else []
+
     def __enter__(self) -> Registry:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def push(self, layout: Path, tag: str, destination: str, creds: tuple[str, str]) -> None:
-        """skopeo copy oci:LAYOUT:TAG docker://127.0.0.1:PORT/DESTINATION with creds."""
+    def push(self, layout: Path, tag: str, destination: str, creds: tuple[str, str] | None) -> None:
+        """skopeo copy oci:LAYOUT:TAG docker://127.0.0.1:PORT/DESTINATION, with creds unless
+        the registry is open."""
+        login = ["--dest-creds", f"{creds[0]}:{creds[1]}"] if creds else ["--dest-no-creds"]
         command = [
             "skopeo",
             "--insecure-policy",  # no dependence on the machine's /etc/containers/policy.json
@@ -703,8 +790,7 @@ class Registry:
             # Our CA is not in the system store: skip verification, which for skopeo also
             # allows the plain-http registries.
             "--dest-tls-verify=false",
-            "--dest-creds",
-            f"{creds[0]}:{creds[1]}",
+            *login,
             f"oci:{layout}:{tag}",
             f"docker://{self.hostport}/{destination}",
         ]
@@ -713,7 +799,10 @@ class Registry:
         env["HOME"] = str(self.workdir)
         env["XDG_RUNTIME_DIR"] = str(self.workdir)
         env["REGISTRY_AUTH_FILE"] = str(self.workdir / "auth.json")
-        result = subprocess.run(command, capture_output=True, env=env, timeout=120)
+        env["TMPDIR"] = str(self.workdir)
+        result = subprocess.run(
+            [*self._prefix, *command], capture_output=True, env=env, timeout=120
+        )
         if result.returncode != 0:
             # Redact the credentials: the command line is part of the error text.
             raise RegistryError(
