@@ -42,11 +42,11 @@ def create_secret_command(name: str, namespace: str, server: str) -> str:
     )
 
 
-def replace_secret_command(name: str, namespace: str, server: str) -> str:
-    return (
-        create_secret_command(name, namespace, server)
-        + " --dry-run=client -o yaml | kubectl replace -f -"
-    )
+def replace_secret_command(name: str, namespace: str, server: str, force: bool = False) -> str:
+    """Re-creates an existing secret. A secret's type is immutable: changing it needs `force`
+    (replace --force deletes it first); `kubectl create` would fail with AlreadyExists."""
+    replace = "kubectl replace --force -f -" if force else "kubectl replace -f -"
+    return create_secret_command(name, namespace, server) + f" --dry-run=client -o yaml | {replace}"
 
 
 def copy_secret_command(name: str, source_ns: str, target_ns: str, secret_type: str) -> str:

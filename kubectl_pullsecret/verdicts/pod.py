@@ -143,7 +143,7 @@ def _secret_problems(ctx: PodContext) -> _PodFindings:
                 f"{q(pod.namespace)}; "
                 + replace_secret_command(name, pod.namespace, _first_registry(pod)),
                 wrong_type_fix="re-create it with the right type: "
-                + create_secret_command(name, pod.namespace, _first_registry(pod)),
+                + replace_secret_command(name, pod.namespace, _first_registry(pod), force=True),
             )
             if decoded.error is not None:
                 findings.malformed.append(name)
