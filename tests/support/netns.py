@@ -12,7 +12,9 @@
   /run/containerd, skopeo's /var/lib/containers) are fresh tmpfs, and the sysctls the kubelet
   rewrites (/proc/sys/vm/overcommit_memory, ...) are bind-mounted copies. So the node writes
   nothing outside its folder and changes no kernel setting, and everything it mounts goes away
-  with the namespace. Two nodes on one machine do not see each other's files.
+  with the namespace. Two nodes on one machine do not see each other's files. Its
+  /etc/resolv.conf names RESOLVER, so a lookup (Docker Hub's registry) fails the same way on
+  every machine.
 
 Linux and root only. Importable without pytest.
 """
@@ -32,6 +34,9 @@ from pathlib import Path
 from typing import TypeVar
 
 NODE_IP = "192.0.2.10"  # RFC 5737 TEST-NET-1: never routed anywhere
+# The resolver the node's processes see: RFC 5737 TEST-NET-3, to which the namespace has no
+# route, so every lookup fails at once with "network is unreachable", on any machine.
+RESOLVER = "203.0.113.53"
 NODE_PREFIX_LENGTH = 24
 VETH = "node0"
 CLONE_NEWNET = 0x40000000
@@ -263,6 +268,7 @@ class PrivateMounts:
             time.sleep(0.01)
         for folder in PRIVATE_FOLDERS:
             run([*self.prefix, "mount", "-t", "tmpfs", "-o", "mode=0755", "node-tmpfs", folder])
+        self._private_resolver()
         # The kubelet reads and rewrites these; it gets copies, the machine keeps its values.
         sysctls = self.workdir / "sysctl"
         sysctls.mkdir(exist_ok=True)
@@ -271,6 +277,20 @@ class PrivateMounts:
             copy.write_text(Path("/proc/sys", name).read_text())
             run([*self.prefix, "mount", "--bind", str(copy), f"/proc/sys/{name}"])
         return self
+
+    @property
+    def resolv_conf(self) -> Path:
+        return self.workdir / "resolv.conf"
+
+    def _private_resolver(self) -> None:
+        self.resolv_conf.write_text(f"nameserver {RESOLVER}\n")
+        target = Path(os.path.realpath("/etc/resolv.conf"))
+        if any(is_under(target, folder) for folder in PRIVATE_FOLDERS):
+            # A symlink into /run (systemd-resolved): its target is in our fresh tmpfs now.
+            script = f'mkdir -p "{target.parent}" && cp "{self.resolv_conf}" "{target}"'
+            run([*self.prefix, "sh", "-c", script])
+        elif target.exists():
+            run([*self.prefix, "mount", "--bind", str(self.resolv_conf), str(target)])
 
     def processes(self) -> list[int]:
         """Every process in this mount namespace, the holder included."""

@@ -665,8 +665,7 @@ class Node:
     def _start_kubelet(self, assets: Path) -> None:
         workdir = self._dir()
         k = _mkdir(workdir / "kubelet")
-        resolv = k / "resolv.conf"
-        resolv.write_text(f"nameserver {CLUSTER_DNS}\n")
+        assert self.mounts is not None
         sock = workdir / "containerd" / "containerd.sock"
         self._kubelet = self._spawn(
             "kubelet",
@@ -692,7 +691,7 @@ class Node:
                 "--make-iptables-util-chains=false",
                 f"--cluster-dns={CLUSTER_DNS}",
                 "--cluster-domain=cluster.local",
-                f"--resolv-conf={resolv}",
+                f"--resolv-conf={self.mounts.resolv_conf}",
                 f"--address={netns.NODE_IP}",
                 f"--port={KUBELET_PORT}",
                 "--read-only-port=0",
@@ -703,6 +702,11 @@ class Node:
                 "--authentication-token-webhook=false",
                 "--authorization-mode=AlwaysAllow",
                 "--node-status-update-frequency=10s",
+                # A deleted Pod leaves the API only at the kubelet's next sync of it: every
+                # minute by default, so `kubectl delete pod` of a running Pod took up to 60 s.
+                # (A Pod that never ran a container waits for the container GC instead, a
+                # fixed minute.)
+                "--sync-frequency=10s",
                 # A scenario's image must stay on the node (IfNotPresent), and a full disk
                 # elsewhere on the machine must not evict the tests' pods.
                 "--image-gc-high-threshold=100",
@@ -767,12 +771,17 @@ class Node:
         return env
 
     def run(
-        self, argv: Sequence[str], *, input: str | None = None, timeout: float = 120.0
+        self,
+        argv: Sequence[str],
+        *,
+        input: str | None = None,
+        timeout: float = 120.0,
+        env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run a client command inside the node's network namespace, with env()."""
         return subprocess.run(
             [*self.prefix, *argv],
-            env=self.env(),
+            env=self.env(env),
             input=input,
             stdin=None if input is not None else subprocess.DEVNULL,
             capture_output=True,
@@ -792,9 +801,11 @@ class Node:
             raise NodeError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
         return result
 
-    def shell(self, command: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    def shell(
+        self, command: str, timeout: float = 120.0, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """A shell command line, exactly as a user would type it, inside the namespace."""
-        return self.run(["sh", "-c", command], timeout=timeout)
+        return self.run(["sh", "-c", command], timeout=timeout, env=env)
 
     def ctr(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """containerd's own CLI, in the CRI's namespace (k8s.io)."""

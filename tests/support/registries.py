@@ -281,7 +281,8 @@ class User:
 
 
 class TokenServer(_Server):
-    """distribution's token protocol: GET /token?service=S&scope=repository:NAME:ACTIONS.
+    """distribution's token protocol: GET /token?service=S&scope=repository:NAME:ACTIONS, and
+    the OAuth2 password grant (POST /token) that containerd tries first.
 
     Basic credentials are checked against `users`; a wrong password is 401 (as Docker Hub
     does). Without credentials the caller is anonymous and gets pull on `anonymous_pull` only.
@@ -326,6 +327,9 @@ class TokenServer(_Server):
         if url.path != "/token":
             send(handler, 404, b"not found")
             return
+        if handler.command == "POST":
+            self._password_grant(handler)
+            return
         query = urllib.parse.parse_qs(url.query)
         user: User | None = None
         subject = ""
@@ -338,17 +342,50 @@ class TokenServer(_Server):
                 username, password = "", ""
             candidate = self.users.get(username)
             if scheme.lower() != "basic" or candidate is None or candidate.password != password:
-                body = {"details": "incorrect username or password"}
-                send(
-                    handler,
-                    401,
-                    json.dumps(body).encode(),
-                    {"Content-Type": "application/json", "WWW-Authenticate": 'Basic realm="t"'},
-                )
+                self._refuse(handler)
                 return
             user, subject = candidate, username
+        token = self.issue(
+            subject, query.get("service", [""])[0], self._access(user, query.get("scope", []))
+        )
+        body = {"token": token, "access_token": token, "expires_in": 300}
+        send(handler, 200, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+    def _password_grant(self, handler: BaseHTTPRequestHandler) -> None:
+        """POST /token, the OAuth2 password grant (distribution spec/auth/oauth.md), which
+        containerd tries first when it has credentials; a 401 makes it fall back to GET."""
+        length = int(handler.headers.get("Content-Length") or 0)
+        form = urllib.parse.parse_qs(handler.rfile.read(length).decode(errors="replace"))
+
+        def value(name: str) -> str:
+            return form.get(name, [""])[0]
+
+        if value("grant_type") != "password":
+            send(handler, 400, b'{"error": "unsupported_grant_type"}')
+            return
+        user = self.users.get(value("username"))
+        if user is None or user.password != value("password"):
+            self._refuse(handler)
+            return
+        scopes = list(form.get("scope", []))
+        token = self.issue(value("username"), value("service"), self._access(user, scopes))
+        body = {"access_token": token, "expires_in": 300, "scope": " ".join(scopes)}
+        send(handler, 200, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+    @staticmethod
+    def _refuse(handler: BaseHTTPRequestHandler) -> None:
+        body = {"details": "incorrect username or password"}
+        send(
+            handler,
+            401,
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json", "WWW-Authenticate": 'Basic realm="t"'},
+        )
+
+    def _access(self, user: User | None, scopes: list[str]) -> list[dict[str, Any]]:
+        """What is granted: the intersection of what was asked and what the user may do."""
         access = []
-        for scope in query.get("scope", []):
+        for scope in scopes:
             for item in scope.split(" "):
                 kind, _, rest = item.partition(":")
                 name, _, actions = rest.rpartition(":")
@@ -357,9 +394,7 @@ class TokenServer(_Server):
                 wanted = set(actions.split(","))
                 granted = sorted(wanted & self._rights(user, name))
                 access.append({"type": "repository", "name": name, "actions": granted})
-        token = self.issue(subject, query.get("service", [""])[0], access)
-        body = {"token": token, "access_token": token, "expires_in": 300}
-        send(handler, 200, json.dumps(body).encode(), {"Content-Type": "application/json"})
+        return access
 
     def issue(self, subject: str, audience: str, access: list[dict[str, Any]]) -> str:
         now = int(time.time())
