@@ -24,7 +24,7 @@ from tests.support.control_plane import (
 )
 from tests.support.plugin import SKIP_REASONS, PluginRunner, unavailable
 
-pytest_plugins = ["tests.support.registry_fixtures"]
+pytest_plugins = ["tests.support.registry_fixtures", "tests.support.node_fixtures"]
 
 # Fixtures that start real servers: a test that uses one is end-to-end (`-m "not e2e"`).
 _REAL_PARTS = {"control_plane_assets", "run_plugin", "registry_tools", "node"}

@@ -1,0 +1,626 @@
+"""Issue 11 on the real node: each scenario pulled for real, the plugin's verdict checked against
+what kubelet v1.20.2 and containerd 1.6.20 did, then the closed loop: the plugin's own fix,
+run exactly as printed, makes the real kubelet pull and the container run.
+
+All scenarios start at once (tests/node/scenarios.py) and the plugin diagnoses them together
+with `diagnose pod -A`, as a user would. The verdict tests come first; the fix tests then apply
+every fix together (the kubelet's back-off runs on the wall clock) and each waits for its own
+Pods. A fix that does not make its Pod run is a bug in the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.node.scenarios import DEPLOYMENT_REPLICAS, Json, Scenario, Shop
+from tests.support.node import ALICE, APP_MESSAGE, Node, NodeError
+from tests.support.plugin import PluginRunner
+
+FIX_TIMEOUT_S = 330.0  # the kubelet's pull back-off reaches 5 minutes at most
+PLACEHOLDERS = {"<username>": ALICE[0], "<password>": ALICE[1]}
+
+
+# ---------------------------------------------------------------------------------------------
+# The shop and the plugin's view of it
+
+
+@pytest.fixture(scope="module")
+def shop(node: Node) -> Shop:
+    built = Shop(node)
+    built.build()
+    built.observe()
+    return built
+
+
+@dataclass
+class Diagnosis:
+    table: subprocess.CompletedProcess[str]
+    json: subprocess.CompletedProcess[str]
+
+    @property
+    def doc(self) -> Json:
+        return dict(json.loads(self.json.stdout))
+
+    def items(self, scenario: Scenario) -> list[Json]:
+        return [i for i in self.doc["items"] if i["namespace"] == scenario.namespace]
+
+    def item(self, scenario: Scenario, pod: str | None = None) -> Json:
+        pod = pod or scenario.pods[0]["metadata"]["name"]
+        found = [
+            i
+            for i in self.items(scenario)
+            if i["pod"] == pod and i["container"] == scenario.container
+        ]
+        assert len(found) == 1, f"{scenario.name}: {pod} in {self.items(scenario)}"
+        return found[0]
+
+    def row(self, scenario: Scenario, pod: str | None = None) -> list[str]:
+        """The table row of the scenario's container, cut at runs of two spaces."""
+        pod = pod or scenario.pods[0]["metadata"]["name"]
+        rows = [
+            re.split(r"\s{2,}", line.strip())
+            for line in self.table.stdout.split("\n\n", 1)[0].splitlines()[1:]
+        ]
+        found = [r for r in rows if r[:2] == [scenario.namespace, pod]]
+        assert len(found) == 1, f"{scenario.name}: {pod} in:\n{self.table.stdout}"
+        return found[0]
+
+
+def run_diagnose(plugin: PluginRunner, *args: str) -> Diagnosis:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        table = pool.submit(plugin, "diagnose", "pod", *args)
+        as_json = pool.submit(plugin, "diagnose", "pod", *args, "-o", "json")
+        diagnosis = Diagnosis(table.result(), as_json.result())
+    for result in (diagnosis.table, diagnosis.json):
+        assert "Traceback" not in result.stdout + result.stderr, result.stderr
+        assert result.returncode in (0, 1), result.stderr
+    assert diagnosis.table.returncode == diagnosis.json.returncode
+    return diagnosis
+
+
+@pytest.fixture(scope="module")
+def everything(shop: Shop, node_plugin: PluginRunner) -> Diagnosis:
+    """`kubectl pullsecret diagnose pod -A`, once, over every scenario."""
+    return run_diagnose(node_plugin, "-A")
+
+
+def observed(shop: Shop, name: str) -> Scenario:
+    scenario = shop.scenarios.get(name)
+    if scenario is None:
+        pytest.fail(f"scenario {name} was never created")
+    if scenario.error:
+        pytest.fail(f"scenario {name}: {scenario.error}")
+    return scenario
+
+
+def codes(item: Json) -> list[str]:
+    return [p["code"] for p in item["problems"]]
+
+
+def problem(item: Json, code: str) -> Json:
+    found = [p for p in item["problems"] if p["code"] == code]
+    assert len(found) == 1, f"{code} in {item['problems']}"
+    return found[0]
+
+
+def pull_error(scenario: Scenario, pod: Json | None = None) -> str:
+    """The kubelet's Failed event text for the pull, and its waiting message agrees."""
+    pod = pod or scenario.pods[0]
+    failed = [m for m in scenario.messages(pod, "Failed") if m.startswith("Failed to pull image")]
+    assert failed, scenario.events_of(pod)
+    waiting = scenario.status(pod)["state"]["waiting"]
+    assert waiting["reason"] in ("ErrImagePull", "ImagePullBackOff")
+    if waiting["reason"] == "ErrImagePull":
+        # Kubelet 1.20: the waiting message is the error alone, the event prefixes it.
+        assert failed[0] == f'Failed to pull image "{scenario.image}": {waiting["message"]}'
+    else:
+        # Kubelet 1.20's back-off message keeps no error (that came with 1.32).
+        assert waiting["message"] == f'Back-off pulling image "{scenario.image}"'
+    return failed[0]
+
+
+def assert_error_row(diagnosis: Diagnosis, scenario: Scenario, expected: str) -> None:
+    row = diagnosis.row(scenario)
+    assert row[-2] in ("ErrImagePull", "ImagePullBackOff"), row
+    assert row[-1] == expected, row
+
+
+# ---------------------------------------------------------------------------------------------
+# What the kubelet did, and what the plugin says about it
+
+
+def test_everything_is_diagnosed_at_once(shop: Shop, everything: Diagnosis) -> None:
+    assert everything.table.returncode == 1
+    failing = [s for s in shop.scenarios.values() if s.fails and not s.error]
+    for scenario in failing:
+        pods = {i["pod"] for i in everything.items(scenario)}
+        assert pods == {p["metadata"]["name"] for p in scenario.pods}, scenario.name
+    # Healthy pods are never listed by -A.
+    for name in ("correct", "v1-slash"):
+        assert everything.items(observed(shop, name)) == [], name
+
+
+def test_secret_missing_here_present_in_another_namespace(
+    shop: Shop, everything: Diagnosis
+) -> None:
+    s = observed(shop, "secret-elsewhere")
+    pod = s.pods[0]
+    # Anonymous pull: the kubelet skipped the missing secret. Kubelet 1.20 only logs that;
+    # the FailedToRetrieveImagePullSecret event exists from 1.28 (kubernetes#117927).
+    assert pull_error(s).endswith("401 Unauthorized")
+    assert s.events_of(pod, "FailedToRetrieveImagePullSecret") == []
+    item = everything.item(s)
+    assert codes(item) == ["SecretNotFound"]
+    assert item["secrets"] == [shop.seed_secret] and item["credentials"] == []
+    p = problem(item, "SecretNotFound")
+    assert f"a secret of that name exists in namespace(s): {shop.vault}" in p["message"]
+    assert p["hint"].startswith(f"copy it: kubectl get secret {shop.seed_secret} -n {shop.vault} ")
+    assert_error_row(everything, s, "SecretNotFound")
+
+
+def test_secret_covers_another_registry(shop: Shop, everything: Diagnosis) -> None:
+    s = observed(shop, "other-registry")
+    assert pull_error(s).endswith("401 Unauthorized")
+    item = everything.item(s)
+    assert codes(item) == ["NoCredentialsForRegistry"]
+    assert item["credentials"] == []
+    message = problem(item, "NoCredentialsForRegistry")["message"]
+    assert f"cover: {shop.token.hostport}." in message
+    assert "the ports differ (5002 in the key, 5001 in the image)" in message
+    assert_error_row(everything, s, "NoCredentialsForRegistry")
+
+
+def test_wrong_password(shop: Shop, everything: Diagnosis) -> None:
+    s = observed(shop, "wrong-password")
+    # The same 401 as an anonymous pull: only the plugin knows a credential was offered.
+    assert pull_error(s).endswith("401 Unauthorized")
+    item = everything.item(s)
+    assert codes(item) == ["CredentialsRejected"]
+    assert item["credentials"] == [
+        {"secret": "team-creds", "key": shop.basic.hostport, "username": ALICE[0]}
+    ]
+    assert "--secret team-creds --verify" in problem(item, "CredentialsRejected")["hint"]
+    assert_error_row(everything, s, "CredentialsRejected")
+
+
+def test_correct_credentials_pull_and_run(
+    shop: Shop, everything: Diagnosis, node: Node, node_plugin: PluginRunner
+) -> None:
+    s = observed(shop, "correct")
+    pod = s.pods[0]
+    pulled = s.messages(pod, "Pulled")
+    assert pulled and pulled[0].startswith(f'Successfully pulled image "{s.image}" in ')
+    logs = node.kubectl("logs", "web", "-n", s.namespace)
+    assert logs.stdout.strip() == APP_MESSAGE
+    named = run_diagnose(node_plugin, "web", "-n", s.namespace)
+    assert named.table.returncode == 0
+    item = named.item(s)
+    assert item["problems"] == [] and item["state"] == "Running"
+    assert item["credentials"] == [
+        {"secret": "team-creds", "key": shop.basic.hostport, "username": ALICE[0]}
+    ]
+
+
+def test_opaque_secret_holding_dockerconfigjson(shop: Shop, everything: Diagnosis) -> None:
+    s = observed(shop, "opaque")
+    # The kubelet ignores the Opaque secret and pulls anonymously.
+    assert pull_error(s).endswith("401 Unauthorized")
+    item = everything.item(s)
+    assert codes(item) == ["SecretWrongType", "NoCredentialsForRegistry"]
+    assert item["credentials"] == []
+    assert "type Opaque" in problem(item, "SecretWrongType")["message"]
+    assert everything.row(s)[-1] == "SecretWrongType,NoCredentialsForRegistry"
+
+
+def test_malformed_auth(shop: Shop, everything: Diagnosis) -> None:
+    s = observed(shop, "malformed")
+    # The kubelet's own error: it never asked the runtime to pull.
+    assert pull_error(s).endswith(": illegal base64 data at input byte 0")
+    item = everything.item(s)
+    assert codes(item) == ["SecretMalformed"]
+    assert "%%%not-base64%%%" not in everything.table.stdout + everything.json.stdout
+    assert_error_row(everything, s, "SecretMalformed")
+
+
+def test_malformed_secret_blocks_a_good_one(shop: Shop, everything: Diagnosis) -> None:
+    s = observed(shop, "malformed-first")
+    # team-creds is right for this registry, and still unused: one broken secret fails all.
+    assert pull_error(s).endswith(": illegal base64 data at input byte 0")
+    item = everything.item(s)
+    assert item["secrets"] == ["broken", "team-creds"]
+    assert codes(item) == ["SecretMalformed"]
+    assert item["credentials"] == []
+    assert 'Secret "broken"' in problem(item, "SecretMalformed")["message"]
+    assert_error_row(everything, s, "SecretMalformed")
+
+
+@pytest.mark.parametrize("name", ["missing-tag", "missing-repo"])
+def test_image_that_does_not_exist(shop: Shop, everything: Diagnosis, name: str) -> None:
+    s = observed(shop, name)
+    error = pull_error(s)
+    assert "rpc error: code = NotFound desc = " in error
+    assert error.endswith(f"{s.image}: not found")
+    item = everything.item(s)
+    assert codes(item) == ["ImageNotFound"]
+    assert "not a credentials problem" in problem(item, "ImageNotFound")["message"]
+    assert_error_row(everything, s, "ImageNotFound")
+
+
+def test_docker_hub_on_a_node_without_network(shop: Shop, everything: Diagnosis) -> None:
+    s = observed(shop, "docker-hub")
+    error = pull_error(s)
+    assert 'Head "https://registry-1.docker.io/v2/library/nginx/manifests/latest"' in error
+    assert error.endswith("connect: network is unreachable")
+    item = everything.item(s)
+    assert (item["registry"], item["repository"]) == ("docker.io", "docker.io/library/nginx")
+    assert codes(item) == ["RegistryUnreachable"]
+    assert_error_row(everything, s, "RegistryUnreachable")
+
+
+def test_v1_key_with_its_slash_works(
+    shop: Shop, everything: Diagnosis, node_plugin: PluginRunner
+) -> None:
+    s = observed(shop, "v1-slash")
+    named = run_diagnose(node_plugin, "web", "-n", s.namespace)
+    assert named.table.returncode == 0
+    item = named.item(s)
+    assert item["problems"] == []
+    assert item["credentials"][0]["key"] == shop.basic.hostport
+
+
+def test_v1_key_without_its_slash_matches_nothing(shop: Shop, everything: Diagnosis) -> None:
+    s = observed(shop, "v1-no-slash")
+    assert pull_error(s).endswith("401 Unauthorized")
+    item = everything.item(s)
+    assert codes(item) == ["NoCredentialsForRegistry"]
+    message = problem(item, "NoCredentialsForRegistry")["message"]
+    assert f"Near miss: key 'https://{shop.basic.hostport}/v1' in secret/team-creds" in message
+    assert "path /v1" in message
+    assert_error_row(everything, s, "NoCredentialsForRegistry")
+
+
+def test_image_already_on_the_node_with_its_secret_missing(
+    shop: Shop, node_plugin: PluginRunner
+) -> None:
+    s = observed(shop, "already-present")
+    pod = s.pods[0]
+    # IfNotPresent: no pull, the secret is never consulted, the container runs.
+    assert s.messages(pod, "Pulled") == [f'Container image "{s.image}" already present on machine']
+    assert s.messages(pod, "Pulling") == []
+    named = run_diagnose(node_plugin, "web", "-n", s.namespace)
+    assert named.table.returncode == 1
+    item = named.item(s)
+    assert (item["state"], item["latent"]) == ("Running", True)
+    assert codes(item) == ["SecretNotFound"]
+    p = problem(item, "SecretNotFound")
+    assert p["severity"] == "warning"
+    assert p["hint"].startswith(
+        f"create it: kubectl create secret docker-registry gone -n {s.namespace} "
+    )
+
+
+def test_token_registry_anonymous(shop: Shop, everything: Diagnosis) -> None:
+    s = observed(shop, "token-anonymous")
+    # Genuine token auth: the token server gave an anonymous token without pull rights.
+    assert pull_error(s).endswith(
+        "pull access denied, repository does not exist or may require authorization: "
+        "server message: insufficient_scope: authorization failed"
+    )
+    item = everything.item(s)
+    assert codes(item) == ["NoPullSecrets"]
+    assert_error_row(everything, s, "NoPullSecrets")
+
+
+def test_token_registry_wrong_password(shop: Shop, everything: Diagnosis) -> None:
+    s = observed(shop, "token-wrong-password")
+    # containerd tried the OAuth2 password grant first, then GET; both answered 401.
+    assert pull_error(s).endswith(
+        "failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized"
+    )
+    item = everything.item(s)
+    assert codes(item) == ["CredentialsRejected"]
+    assert item["credentials"] == [
+        {"secret": "team-creds", "key": shop.token.hostport, "username": ALICE[0]}
+    ]
+    assert_error_row(everything, s, "CredentialsRejected")
+
+
+def test_init_container(shop: Shop, everything: Diagnosis) -> None:
+    s = observed(shop, "init-container")
+    pod = s.pods[0]
+    assert pull_error(s).endswith("401 Unauthorized")
+    # The app container waits behind the init container; it never pulled.
+    app = next(st for st in pod["status"]["containerStatuses"] if st["name"] == "app")
+    assert app["state"]["waiting"]["reason"] == "PodInitializing"
+    items = everything.items(s)
+    assert [(i["container"], i["containerType"]) for i in items] == [("setup", "initContainers")]
+    assert codes(items[0]) == ["NoCredentialsForRegistry"]
+    assert (
+        "cover: registry.example.com." in problem(items[0], "NoCredentialsForRegistry")["message"]
+    )
+    assert everything.row(s)[2] == "setup (init)"
+
+
+def test_deployment_of_three_replicas(shop: Shop, everything: Diagnosis) -> None:
+    s = observed(shop, "deployment")
+    assert len(s.pods) == DEPLOYMENT_REPLICAS
+    owners = {p["metadata"]["ownerReferences"][0]["kind"] for p in s.pods}
+    assert owners == {"ReplicaSet"}
+    for pod in s.pods:
+        assert pull_error(s, pod).endswith("401 Unauthorized")
+        item = everything.item(s, pod["metadata"]["name"])
+        assert codes(item) == ["NoPullSecrets"]
+        # The fix goes to the Deployment's template, not to a Pod or its ReplicaSet.
+        hint = problem(item, "NoPullSecrets")["hint"]
+        assert f"; then kubectl patch deployment shop -n {s.namespace} --type=json " in hint
+
+
+# ---------------------------------------------------------------------------------------------
+# The closed loop: the printed fix, run as printed, makes the real kubelet pull
+
+
+@dataclass
+class Fix:
+    """What was run for one scenario's fix, and the state it met."""
+
+    scenario: str
+    hint: str
+    before: list[str] = field(default_factory=list)  # waiting reasons when the fix began
+    ran: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    error: str | None = None
+
+    def check(self) -> None:
+        assert self.error is None, self.error
+        assert self.before and all(
+            r in ("ErrImagePull", "ImagePullBackOff") for r in self.before
+        ), f"the pod was not failing before its fix: {self.before}"
+        for result in self.ran:
+            assert result.returncode == 0, (
+                f"the printed fix failed: {result.args}\n{result.stdout}\n{result.stderr}"
+            )
+        print(f"{self.scenario}: fix commands took {self.seconds} s")
+
+
+def fill(command: str) -> str:
+    """The printed command with its placeholders filled in; nothing else changes."""
+    for placeholder, value in PLACEHOLDERS.items():
+        command = command.replace(placeholder, shlex.quote(value))
+    left = re.findall(r"<[a-z-]+>", command)
+    assert not left, f"unfilled placeholders {left} in: {command}"
+    return command
+
+
+def command_of(hint: str) -> str:
+    """The shell command of a hint: after its prose ("copy it: ..."), before its alternative
+    ("...; or, for every new Pod ...") and its manual step ("...; then add ...")."""
+    main = hint.split("; or, ", 1)[0].split("; then ", 1)[0]
+    if not main.startswith("kubectl "):
+        _, sep, main = main.partition(": ")
+        assert sep and main.startswith("kubectl "), f"no command in the hint: {hint}"
+    return main
+
+
+def then_of(hint: str) -> str:
+    main = hint.split("; or, ", 1)[0]
+    _, sep, then = main.partition("; then ")
+    assert sep, f"no second step in the hint: {hint}"
+    return then
+
+
+RECREATE = re.compile(
+    r"add `imagePullSecrets: \[\{name: (?P<secret>[^}]+)\}\]` to the pod manifest, then "
+    r"re-create it \((?P<delete>kubectl delete pod [^;]+); (?P<apply>kubectl apply -f <manifest>)\)"
+)
+
+
+class Fixer:
+    def __init__(self, node: Node, shop: Shop, diagnosis: Diagnosis, folder: Path) -> None:
+        self.node, self.shop, self.diagnosis, self.folder = node, shop, diagnosis, folder
+
+    def sh(self, fix: Fix, command: str) -> None:
+        t0 = time.monotonic()
+        fix.ran.append(self.node.shell(command))
+        fix.seconds.append(round(time.monotonic() - t0, 1))
+
+    def recreate_with_secret(self, fix: Fix, scenario: Scenario, then: str) -> None:
+        """The manual step of a bare Pod's hint, performed exactly as it says."""
+        match = RECREATE.fullmatch(then)
+        assert match, f"unexpected manual step: {then}"
+        manifest = json.loads(json.dumps(scenario.manifest))
+        listed = manifest["spec"].setdefault("imagePullSecrets", [])
+        listed.append({"name": match["secret"]})
+        path = self.folder / f"{scenario.name}.json"
+        path.write_text(json.dumps(manifest))
+        self.sh(fix, match["delete"])
+        self.sh(fix, match["apply"].replace("<manifest>", shlex.quote(str(path))))
+
+    def apply(self, name: str, code: str, perform: Callable[[Fix, Scenario, str], None]) -> Fix:
+        scenario = observed(self.shop, name)
+        fix = Fix(name, "")
+        try:
+            fix.hint = problem(self.diagnosis.item(scenario), code)["hint"]
+            fix.before = [scenario.waiting_reason(p) for p in self.shop.pods_of(scenario)]
+            perform(fix, scenario, fix.hint)
+        except (AssertionError, NodeError, subprocess.SubprocessError) as exc:
+            fix.error = f"{type(exc).__name__}: {exc}"
+        return fix
+
+
+@pytest.fixture(scope="module")
+def fixes(
+    shop: Shop, everything: Diagnosis, node: Node, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Fix]:
+    """Every scenario's fix, applied together."""
+    fixer = Fixer(node, shop, everything, tmp_path_factory.mktemp("manifests"))
+
+    def run_command(fix: Fix, scenario: Scenario, hint: str) -> None:
+        fixer.sh(fix, fill(command_of(hint)))
+
+    def create_then_recreate(fix: Fix, scenario: Scenario, hint: str) -> None:
+        fixer.sh(fix, fill(command_of(hint)))
+        fixer.recreate_with_secret(fix, scenario, then_of(hint))
+
+    def create_then_patch(fix: Fix, scenario: Scenario, hint: str) -> None:
+        then = then_of(hint)
+        assert then.startswith("kubectl patch deployment "), hint
+        fixer.sh(fix, fill(command_of(hint)))
+        fixer.sh(fix, fill(then))
+
+    def push_the_image(fix: Fix, scenario: Scenario, hint: str) -> None:
+        # A manual instruction: "... or push the image". Push exactly that name.
+        assert hint.endswith("or push the image"), hint
+        repository, _, tag = scenario.image.removeprefix(f"{shop.basic.hostport}/").rpartition(":")
+        node.push_app(shop.basic, repository, tag)
+
+    plan: list[tuple[str, str, Callable[[Fix, Scenario, str], None]]] = [
+        ("secret-elsewhere", "SecretNotFound", run_command),
+        ("other-registry", "NoCredentialsForRegistry", run_command),
+        ("opaque", "SecretWrongType", run_command),
+        ("malformed", "SecretMalformed", run_command),
+        ("malformed-first", "SecretMalformed", run_command),
+        ("missing-tag", "ImageNotFound", push_the_image),
+        ("missing-repo", "ImageNotFound", push_the_image),
+        ("v1-no-slash", "NoCredentialsForRegistry", run_command),
+        ("token-anonymous", "NoPullSecrets", create_then_recreate),
+        ("init-container", "NoCredentialsForRegistry", create_then_recreate),
+        ("deployment", "NoPullSecrets", create_then_patch),
+    ]
+    ready = [
+        (name, code, perform)
+        for name, code, perform in plan
+        # One that never reached its outcome already fails its verdict test, saying why.
+        if shop.scenarios.get(name) is not None and not shop.scenarios[name].error
+    ]
+    # Together: a bare Pod's `kubectl delete pod` waits up to a minute for the kubelet.
+    with ThreadPoolExecutor(max_workers=len(ready)) as pool:
+        futures = {
+            name: pool.submit(fixer.apply, name, code, perform) for name, code, perform in ready
+        }
+    return {name: future.result() for name, future in futures.items()}
+
+
+def fixed(fixes: dict[str, Fix], name: str) -> Fix:
+    if name not in fixes:
+        pytest.fail(f"scenario {name} did not reach its outcome, so it could not be fixed")
+    fix = fixes[name]
+    fix.check()
+    return fix
+
+
+def wait_running(node: Node, shop: Shop, scenario: Scenario) -> list[Json]:
+    """The scenario's Pods after the fix: all running, each after a real pull."""
+
+    def probe() -> list[Json] | None:
+        pods = shop.pods_of(scenario)
+        expected = DEPLOYMENT_REPLICAS if scenario.kind == "Deployment" else 1
+        live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+        if len(pods) != expected or len(live) != expected:
+            return None
+        if scenario.kind == "Deployment" and {p["metadata"]["uid"] for p in pods} & {
+            p["metadata"]["uid"] for p in scenario.pods
+        }:
+            return None  # the old ReplicaSet's Pods are still there
+        for pod in live:
+            statuses = pod.get("status", {}).get("containerStatuses") or []
+            if not statuses or not all("running" in s.get("state", {}) for s in statuses):
+                return None
+        return live
+
+    pods = node.wait_for(f"{scenario.name} to run after its fix", probe, FIX_TIMEOUT_S, 1.0)
+    uids = {p["metadata"]["uid"] for p in pods}
+    pulled = [
+        e["message"]
+        for e in node.cluster.list_events(scenario.namespace)
+        if e["involvedObject"].get("uid") in uids and e["reason"] == "Pulled"
+    ]
+    # A real pull with the fixed credentials; a Deployment's other replicas may then find the
+    # image already on the node.
+    assert any(m.startswith(f'Successfully pulled image "{scenario.image}"') for m in pulled), (
+        pulled
+    )
+    for pod in pods:
+        logs = node.kubectl("logs", pod["metadata"]["name"], "-n", scenario.namespace, "-c", "app")
+        assert logs.stdout.strip() == APP_MESSAGE
+    return pods
+
+
+def nothing_left_to_report(node_plugin: PluginRunner, scenario: Scenario) -> None:
+    after = run_diagnose(node_plugin, "-n", scenario.namespace)
+    assert after.json.returncode == 0, after.table.stdout
+    assert after.doc["items"] == []
+
+
+FIXED = [
+    "secret-elsewhere",
+    "other-registry",
+    "opaque",
+    "malformed",
+    "malformed-first",
+    "missing-tag",
+    "missing-repo",
+    "v1-no-slash",
+    "token-anonymous",
+    "init-container",
+    "deployment",
+]
+
+
+@pytest.mark.parametrize("name", FIXED)
+def test_the_printed_fix_makes_the_pod_run(
+    name: str, fixes: dict[str, Fix], shop: Shop, node: Node, node_plugin: PluginRunner
+) -> None:
+    fixed(fixes, name)
+    scenario = observed(shop, name)
+    wait_running(node, shop, scenario)
+    nothing_left_to_report(node_plugin, scenario)
+
+
+def test_the_fix_for_an_image_already_on_the_node(
+    shop: Shop, node: Node, node_plugin: PluginRunner, tmp_path: Path
+) -> None:
+    s = observed(shop, "already-present")
+    hint = problem(run_diagnose(node_plugin, "web", "-n", s.namespace).item(s), "SecretNotFound")[
+        "hint"
+    ]
+    created = node.shell(fill(command_of(hint)))
+    assert created.returncode == 0, created.stderr
+    named = run_diagnose(node_plugin, "web", "-n", s.namespace)
+    assert named.table.returncode == 0 and named.item(s)["problems"] == []
+    # The proof: with the image gone from the node, a new Pod pulls it with that secret.
+    node.ctr("images", "remove", s.image)
+    assert s.image not in node.images_on_node()
+    manifest = tmp_path / "web.json"
+    manifest.write_text(json.dumps(s.manifest))
+    for command in (f"kubectl delete pod web -n {s.namespace}", f"kubectl apply -f {manifest}"):
+        result = node.shell(command)
+        assert result.returncode == 0, result.stderr
+    pods = wait_running(node, shop, s)
+    assert pods[0]["metadata"]["uid"] != s.pods[0]["metadata"]["uid"]
+
+
+@pytest.mark.parametrize("name", ["wrong-password", "token-wrong-password"])
+def test_the_printed_check_confirms_the_rejection(
+    name: str, shop: Shop, everything: Diagnosis, node: Node
+) -> None:
+    """CredentialsRejected prints a check, not a fix: run it where the kubelet runs, trusting
+    the registries' CA as the user's machine would, and it names the rejected credential."""
+    s = observed(shop, name)
+    hint = problem(everything.item(s), "CredentialsRejected")["hint"]
+    command = command_of(hint)
+    assert command.startswith("kubectl pullsecret check "), hint
+    result = node.shell(fill(command), env={"SSL_CERT_FILE": str(node.ca_file)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "CredentialsRejected" in result.stdout
+    assert f"with user '{ALICE[0]}' from secret/team-creds" in result.stdout
+    assert shop.wrong_password not in result.stdout + result.stderr
