@@ -1,40 +1,59 @@
 #!/usr/bin/env python3
-"""One-command demo: a broken shop on a throw-away control plane, diagnosed by the real plugin.
+"""One-command demo: a broken shop on a real node, diagnosed and fixed by the real plugin.
 
     python tools/demo.py
 
-It provisions etcd + kube-apiserver (tools/provision.sh caches them), starts
-them on loopback (tests/support/control_plane.py), builds three pods that cannot pull their images with
-ordinary kubectl commands, plays the kubelet's part (there is no node: its events and container
-statuses are written through the API, with the kubelet's own texts), runs
-`kubectl pullsecret diagnose pod -A` against a temporary KUBECONFIG, and stops everything it
-started, on Ctrl-C too. Your own kubeconfig is never read or written.
+It provisions the Kubernetes binaries (tools/provision.sh caches them) and starts a real node
+(tests/support/node.py): etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+containerd and kubelet v1.20, and two private registries, all in a network namespace of their
+own with no route off this machine. It builds a small broken shop with ordinary kubectl
+commands; the real kubelet fails to pull; `kubectl pullsecret diagnose pod -A` says why; the
+demo runs the fixes the plugin printed, and the Pods come up Running. Everything it started is
+stopped at the end, on Ctrl-C too. Your own kubeconfig is never read or written.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
-import sysconfig
-from collections.abc import Sequence
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVISION = ROOT / "tools" / "provision.sh"
 sys.path.insert(0, str(ROOT))
 
-from tests.support import control_plane as realcluster  # noqa: E402  (the checkout's root)
-
-COMMAND_TIMEOUT_S = 120.0
+from tests.support.control_plane import ControlPlaneError  # noqa: E402  (the checkout's root)
+from tests.support.node import ALICE, Node, NodeError  # noqa: E402
+from tests.support.registries import RegistryError  # noqa: E402
 
 SHOP, VAULT = "shop", "vault"
-PRIVATE_IMAGE = "private-registry.io/apps/internal-app"
-PAYMENTS_IMAGE = "registry.example.com/shop/payments:1.4"
-FRONTEND_IMAGE = "janedoe/shop-frontend:2.0"
+WAIT_S = 240.0  # the kubelet's pull back-off doubles from 10 s; a fix waits for its retry
+PASSWORD_VARIABLE = "REGISTRY_PASSWORD"
+PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff")
+
+
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: payments
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {{app: payments}}
+  template:
+    metadata:
+      labels: {{app: payments}}
+    spec:
+      imagePullSecrets: [{{name: {secret}}}]
+      containers: [{{name: payments, image: "{image}"}}]
+"""
 
 
 class DemoError(Exception):
@@ -64,185 +83,159 @@ def provision() -> Path:
     if r.returncode != 0 or not lines:
         raise DemoError(f"{PROVISION.name} failed (exit {r.returncode}); see its messages above")
     assets = Path(lines[-1])
-    say(f"  kube-apiserver and etcd in {assets}")
+    say(f"  the Kubernetes binaries are in {assets}")
     return assets
 
 
-def plugin_env(kubeconfig: Path) -> dict[str, str]:
-    """The environment for kubectl: this interpreter's scripts first, a temporary KUBECONFIG."""
-    env = dict(os.environ)
-    scripts = sysconfig.get_path("scripts")
-    env["PATH"] = os.pathsep.join([scripts, env.get("PATH", os.defpath)])
-    env["KUBECONFIG"] = str(kubeconfig)
-    env.pop("KUBERNETES_SERVICE_HOST", None)
-    return env
+class Shop:
+    """The demo's commands, printed as shell lines and run inside the node's namespace."""
 
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.private = node.basic.hostport  # htpasswd over TLS
+        self.tokens = node.token.hostport  # token auth over TLS
+        # The password stays in a variable: shown as "$REGISTRY_PASSWORD", never printed.
+        self.env = {PASSWORD_VARIABLE: ALICE[1]}
 
-def check_tools(env: dict[str, str]) -> None:
-    if shutil.which("kubectl", path=env["PATH"]) is None:
-        raise DemoError("kubectl is not on PATH (Debian: apt-get install kubernetes-client)")
-    if shutil.which("kubectl-pullsecret", path=env["PATH"]) is None:
-        raise DemoError(
-            f"the plugin is not installed for {sys.executable}; run: "
-            f"{sys.executable} -m pip install -e {ROOT}"
+    def sh(
+        self, command: str, note: str = "", check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        say(f"$ {command}" + (f"   # {note}" if note else ""))
+        r = self.node.shell(command, env=self.env)
+        for text in (r.stdout, r.stderr):
+            if text.strip():
+                say(text.rstrip("\n"))
+        if check and r.returncode != 0:
+            raise DemoError(f"{command} failed with exit code {r.returncode}")
+        return r
+
+    def push(self, registry: Any, repository: str, tag: str) -> str:
+        image = self.node.push_app(registry, repository, tag)
+        say(f"  (pushed {image})")
+        return image
+
+    def secret(self, name: str, ns: str, server: str, note: str = "") -> None:
+        self.sh(
+            f"kubectl create secret docker-registry {name} -n {ns} --docker-server={server} "
+            f'--docker-username={ALICE[0]} --docker-password="${PASSWORD_VARIABLE}"',
+            note,
         )
 
+    def build(self) -> None:
+        heading("Building a small broken shop")
+        say(f"registries on the node: {self.private} (htpasswd), {self.tokens} (token auth)")
+        internal = self.push(self.node.basic, "apps/internal-app", "1.0")
+        payments = self.push(self.node.token, "shop/payments", "1.4")
+        frontend = self.push(self.node.basic, "shop/frontend", "2.0")
+        for ns in (VAULT, SHOP):
+            self.sh(f"kubectl create namespace {ns}")
+        self.wait("the namespaces' default ServiceAccounts", self.service_accounts_exist)
 
-def run(env: dict[str, str], argv: Sequence[str], note: str = "") -> int:
-    """Print a command as a shell line, run it, show its output."""
-    line = "$ " + shlex.join(argv)
-    say(f"{line}   # {note}" if note else line)
-    r = subprocess.run(
-        list(argv),
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT_S,
-        check=False,
-    )
-    for text in (r.stdout, r.stderr):
-        if text.strip():
-            say(text.rstrip("\n"))
-    return r.returncode
-
-
-def must(env: dict[str, str], argv: Sequence[str], note: str = "") -> None:
-    code = run(env, argv, note)
-    if code != 0:
-        raise DemoError(f"{shlex.join(argv)} failed with exit code {code}")
-
-
-def kubelet(text: str) -> None:
-    say(f"# kubelet (simulated; there is no node): {text}")
-
-
-def build_shop(env: dict[str, str], cluster: realcluster.Cluster) -> None:
-    heading("Building a small broken shop")
-    for ns in (VAULT, SHOP):
-        must(env, ["kubectl", "create", "namespace", ns])
-        must(
-            env,
-            ["kubectl", "create", "serviceaccount", "default", "-n", ns],
-            "a controller manager would create it; this control plane has none",
+        # 1. The seeds' case: the secret lives in another namespace.
+        self.secret("regcred", VAULT, self.private, "in the platform team's namespace")
+        overrides = {"apiVersion": "v1", "spec": {"imagePullSecrets": [{"name": "regcred"}]}}
+        self.sh(
+            f"kubectl run nginx-pod -n {SHOP} --image={internal} --restart=Never "
+            f"--overrides={shlex.quote(json.dumps(overrides))}"
+        )
+        # 2. A Deployment whose secret covers another registry: the same host, another port.
+        self.secret("registry-creds", SHOP, self.private, f"for {self.private}, not {self.tokens}")
+        self.sh(
+            f"kubectl apply -n {SHOP} -f - <<'EOF'\n"
+            + DEPLOYMENT.format(image=payments, secret="registry-creds")
+            + "EOF"
+        )
+        # 3. A key in Docker Hub's old style, without its trailing slash.
+        self.secret("frontend-creds", SHOP, f"https://{self.private}/v1", "note: no trailing slash")
+        overrides["spec"]["imagePullSecrets"] = [{"name": "frontend-creds"}]
+        self.sh(
+            f"kubectl run frontend -n {SHOP} --image={frontend} --restart=Never "
+            f"--overrides={shlex.quote(json.dumps(overrides))}"
         )
 
-    # 1. The seeds' case: the secret lives in the wrong namespace.
-    must(
-        env,
-        [
-            "kubectl", "create", "secret", "docker-registry", "regcred", "-n", VAULT,
-            "--docker-server=private-registry.io", "--docker-username=deployer",
-            "--docker-password=demo-password-1",
-        ],
-        "created in the platform team's namespace, not the shop's",
-    )  # fmt: skip
-    must(
-        env,
-        [
-            "kubectl", "run", "nginx-pod", "-n", SHOP, f"--image={PRIVATE_IMAGE}",
-            "--restart=Never",
-            '--overrides={"apiVersion":"v1","spec":{"imagePullSecrets":[{"name":"regcred"}]}}',
-        ],
-    )  # fmt: skip
+    def service_accounts_exist(self) -> bool:
+        rest = self.node.cluster.rest
+        for ns in (VAULT, SHOP):
+            try:
+                rest.get(f"/api/v1/namespaces/{ns}/serviceaccounts/default")
+            except Exception:
+                return False
+        return True
 
-    # 2. A secret for another registry.
-    must(
-        env,
-        [
-            "kubectl", "create", "secret", "docker-registry", "quay-creds", "-n", SHOP,
-            "--docker-server=quay.io", "--docker-username=shop+robot",
-            "--docker-password=demo-password-2",
-        ],
-    )  # fmt: skip
-    must(
-        env,
-        [
-            "kubectl", "run", "payments", "-n", SHOP, f"--image={PAYMENTS_IMAGE}",
-            "--restart=Never",
-            '--overrides={"apiVersion":"v1","spec":{"imagePullSecrets":[{"name":"quay-creds"}]}}',
-        ],
-    )  # fmt: skip
+    def pods(self) -> list[dict[str, Any]]:
+        items = self.node.cluster.rest.get(f"/api/v1/namespaces/{SHOP}/pods")["items"]
+        return [p for p in items if not p["metadata"].get("deletionTimestamp")]
 
-    # 3. The Docker Hub key without its trailing slash.
-    must(
-        env,
-        [
-            "kubectl", "create", "secret", "docker-registry", "dockerhub", "-n", SHOP,
-            "--docker-server=https://index.docker.io/v1", "--docker-username=janedoe",
-            "--docker-password=demo-password-3",
-        ],
-        "note: no trailing slash",
-    )  # fmt: skip
-    must(
-        env,
-        [
-            "kubectl", "run", "frontend", "-n", SHOP, f"--image={FRONTEND_IMAGE}",
-            "--restart=Never",
-            '--overrides={"apiVersion":"v1","spec":{"imagePullSecrets":[{"name":"dockerhub"}]}}',
-        ],
-    )  # fmt: skip
+    @staticmethod
+    def waiting(pod: dict[str, Any]) -> str:
+        statuses = pod.get("status", {}).get("containerStatuses") or []
+        return str(statuses[0]["state"].get("waiting", {}).get("reason", "")) if statuses else ""
 
-    heading("The kubelet tries to pull")
-    kubelet("nginx-pod: secret regcred is missing; pull access denied")
-    cluster.simulate_missing_pull_secrets(SHOP, "nginx-pod", ["regcred"])
-    ref = f"{PRIVATE_IMAGE}:latest"
-    cluster.simulate_pull_failure(
-        SHOP,
-        "nginx-pod",
-        "nginx-pod",
-        PRIVATE_IMAGE,
-        f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to '
-        f'resolve reference "{ref}": pull access denied, repository does not exist or may '
-        "require authorization: server message: insufficient_scope: authorization failed",
-    )
-    kubelet("payments: 401 Unauthorized from registry.example.com")
-    cluster.simulate_pull_failure(
-        SHOP,
-        "payments",
-        "payments",
-        PAYMENTS_IMAGE,
-        f'rpc error: code = Unknown desc = failed to pull and unpack image "{PAYMENTS_IMAGE}": '
-        f'failed to resolve reference "{PAYMENTS_IMAGE}": unexpected status from HEAD request '
-        "to https://registry.example.com/v2/shop/payments/manifests/1.4: 401 Unauthorized",
-    )
-    kubelet("frontend: pull access denied on Docker Hub")
-    hub_ref = f"docker.io/{FRONTEND_IMAGE}"
-    cluster.simulate_pull_failure(
-        SHOP,
-        "frontend",
-        "frontend",
-        FRONTEND_IMAGE,
-        f'rpc error: code = Unknown desc = failed to pull and unpack image "{hub_ref}": failed '
-        f'to resolve reference "{hub_ref}": pull access denied, repository does not exist or '
-        "may require authorization: server message: insufficient_scope: authorization failed",
-    )
-    must(env, ["kubectl", "get", "pods", "-n", SHOP], "what kubectl alone tells you")
+    def all_failing(self) -> bool:
+        pods = self.pods()
+        return len(pods) == 4 and all(self.waiting(p) in PULL_FAILURES for p in pods)
+
+    def all_running(self) -> bool:
+        pods = self.pods()
+        return len(pods) == 4 and all(
+            "running" in s.get("state", {})
+            for p in pods
+            for s in p.get("status", {}).get("containerStatuses") or [{}]
+        )
+
+    def wait(self, what: str, done: Callable[[], bool]) -> None:
+        t0 = time.monotonic()
+        self.node.wait_for(what, done, WAIT_S)
+        say(f"  ({what}: {time.monotonic() - t0:.0f}s)")
+
+    def fixes(self) -> list[str]:
+        """The fix commands of `diagnose pod -A -o json`, once each, placeholders filled."""
+        r = self.node.run(["kubectl", "pullsecret", "diagnose", "pod", "-A", "-o", "json"])
+        if r.returncode not in (0, 1):
+            raise DemoError(f"kubectl pullsecret failed with exit code {r.returncode}: {r.stderr}")
+        commands: list[str] = []
+        for item in json.loads(r.stdout)["items"]:
+            hint = item["problems"][0]["hint"]  # the lead problem's fix
+            main = hint.split("; or, ", 1)[0]  # the alternative (the ServiceAccount) is not taken
+            for part in main.split("; then "):
+                if not part.startswith("kubectl "):
+                    part = part.partition(": ")[2]  # "copy it: kubectl ..."
+                part = part.replace("<username>", ALICE[0])
+                part = part.replace("<password>", f'"${PASSWORD_VARIABLE}"')
+                if part.startswith("kubectl ") and part not in commands:
+                    commands.append(part)
+        return commands
 
 
 def demo() -> int:
-    heading("Provisioning a control plane (cached after the first run)")
+    heading("Provisioning the binaries (cached after the first run)")
     assets = provision()
-    heading("Starting etcd and kube-apiserver on 127.0.0.1")
-    with realcluster.ControlPlane(assets_dir=assets) as cp:
-        say(f"control plane: {cp.server} (ready in {cp.startup_seconds:.1f}s)")
-        say(f"temporary files: {cp.workdir}")
-        kubeconfig = cp.kubeconfig("admin")
-        env = plugin_env(kubeconfig)
-        say(f"$ export KUBECONFIG={kubeconfig}   # temporary; yours is untouched")
-        check_tools(env)
-        cluster = cp.cluster()
-        try:
-            build_shop(env, cluster)
-        finally:
-            cluster.close()
+    heading("Starting a real node: kubelet v1.20 and containerd, in a network namespace")
+    with Node(assets_dir=assets) as node:
+        say(f"node {node.name} Ready in {node.startup_seconds:.0f}s")
+        say(f"temporary files: {node.workdir}")
+        say(f"clients run inside the node's namespace: {' '.join(node.prefix)} kubectl ...")
+        shop = Shop(node)
+        shop.build()
+
+        heading("The kubelet tries to pull")
+        shop.wait("every Pod failed to pull", shop.all_failing)
+        shop.sh(f"kubectl get pods -n {SHOP}", "what kubectl alone tells you")
 
         heading("Why can't these pods pull?")
-        code = run(env, ["kubectl", "pullsecret", "diagnose", "pod", "-A"])
+        code = shop.sh("kubectl pullsecret diagnose pod -A", check=False).returncode
         if code not in (0, 1):
             raise DemoError(f"kubectl pullsecret failed with exit code {code}")
         say(f"(exit code {code}: {'problems found' if code == 1 else 'nothing to report'})")
-        heading("Stopping the control plane")
+
+        heading("Applying the fixes it printed")
+        for command in shop.fixes():
+            shop.sh(command)
+        shop.wait("every Pod runs", shop.all_running)
+        shop.sh(f"kubectl get pods -n {SHOP}")
+        code = shop.sh("kubectl pullsecret diagnose pod -A", check=False).returncode
+        say(f"(exit code {code}: {'problems found' if code == 1 else 'nothing to report'})")
+        heading("Stopping the node")
     say("stopped; nothing left running")
     return 0
 
@@ -252,12 +245,15 @@ def main() -> int:
     # where SIGINT was inherited as ignored (background jobs).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    if os.geteuid() != 0:
+        print("error: the demo's node needs root (namespaces, mounts, cgroups)", file=sys.stderr)
+        return 2
     try:
         return demo()
     except KeyboardInterrupt:
-        print("\ninterrupted; the control plane was stopped", file=sys.stderr, flush=True)
+        print("\ninterrupted; the node was stopped", file=sys.stderr, flush=True)
         return 130
-    except (DemoError, realcluster.AssetsNotFoundError, realcluster.ControlPlaneError) as exc:
+    except (DemoError, NodeError, ControlPlaneError, RegistryError) as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2
 
