@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support.control_plane import OPAQUE, ApiError
+from tests.support.control_plane import DOCKERCFG, OPAQUE, ApiError
 from tests.support.node import ALICE, Node, NodeRegistry
 
 Json = dict[str, Any]
@@ -42,6 +42,9 @@ class Scenario:
     fails: bool  # the kubelet cannot pull the image (True) or the container runs (False)
     manifest: Json  # the Pod, or the Deployment, as created
     init: bool = False  # the image is the init container's
+    # How the kubelet says it fails: waiting reasons, and the event that carries the error.
+    waiting: tuple[str, ...] = PULL_FAILURES
+    event: tuple[str, str] = ("Failed", "Failed to pull image")
     pods: list[Json] = field(default_factory=list)
     events: list[Json] = field(default_factory=list)
     observed_after_s: float | None = None
@@ -92,8 +95,9 @@ class Scenario:
         self.events = [e for e in events if e["metadata"]["namespace"] == self.namespace]
         for pod in mine:
             if self.fails:
-                failed = any(m.startswith("Failed to pull image") for m in self.messages(pod))
-                if self.waiting_reason(pod) not in PULL_FAILURES or not failed:
+                reason, prefix = self.event
+                failed = any(m.startswith(prefix) for m in self.messages(pod, reason))
+                if self.waiting_reason(pod) not in self.waiting or not failed:
                     return False
             elif "running" not in self.status(pod).get("state", {}) or not self.events_of(
                 pod, "Started"
@@ -114,6 +118,7 @@ class Shop:
         self.seed_secret = f"regcred-{self.run_id}"  # unique: the copy hint names where it is
         self.wrong_password = "Wrong-pw-" + secrets.token_hex(4)
         self._late: list[Callable[[], None]] = []
+        self._after_pods: list[Callable[[], None]] = []
 
     # -- building blocks ----------------------------------------------------------------------
 
@@ -147,8 +152,11 @@ class Shop:
         pull_secrets: Iterable[str] | None = None,
         init_image: str | None = None,
         app_image: str | None = None,
+        service_account: str | None = None,
     ) -> Json:
         spec: Json = {"containers": [{"name": "app", "image": app_image or image}]}
+        if service_account is not None:
+            spec["serviceAccountName"] = service_account
         if init_image is not None:
             spec["initContainers"] = [
                 {"name": "setup", "image": init_image, "command": INIT_COMMAND}
@@ -172,8 +180,9 @@ class Shop:
         fails: bool,
         manifest: Json,
         init: bool = False,
+        **how: Any,
     ) -> Scenario:
-        scenario = Scenario(name, ns, image, fails, copy.deepcopy(manifest), init)
+        scenario = Scenario(name, ns, image, fails, copy.deepcopy(manifest), init, **how)
         self.scenarios[name] = scenario
         return scenario
 
@@ -191,13 +200,15 @@ class Shop:
             fails: bool,
             pod_name: str = "web",
             pull_secrets: list[str] | None = None,
+            how: dict[str, Any] | None = None,
             **pod_args: Any,
         ) -> str:
             ns = self.namespace(name)
 
             def create() -> None:
                 manifest = self.pod(name, ns, pod_name, image, pull_secrets, **pod_args)
-                self.add(name, ns, image, fails, manifest, init="init_image" in pod_args)
+                init = "init_image" in pod_args
+                self.add(name, ns, image, fails, manifest, init=init, **(how or {}))
 
             pods.append(create)
             return ns
@@ -270,6 +281,29 @@ class Shop:
         )
         self.docker_secret(ns, "team-creds", {f"https://{basic.hostport}/v1": ALICE})
 
+        # The legacy secret type, kubernetes.io/dockercfg, still works.
+        ns = scenario("dockercfg", self.app_image(basic, "legacy"), False, pull_secrets=["legacy"])
+        self.docker_secret(ns, "legacy", good, type=DOCKERCFG)
+
+        # An image name the kubelet refuses before any pull: repositories are lowercase.
+        scenario(
+            "invalid-name",
+            basic.image("Team/App", "v1"),
+            True,
+            pull_secrets=[],
+            how={"waiting": ("InvalidImageName",), "event": ("InspectFailed", "Failed to apply")},
+        )
+
+        # A ServiceAccount whose pull secrets arrive after the Pod was admitted.
+        ns = scenario("sa-after-pod", self.app_image(basic, "sa"), True, service_account="builder")
+        self.docker_secret(ns, "team-creds", good)
+        self.node.cluster.create_service_account(ns, "builder")
+        self._after_pods.append(
+            lambda ns=ns: self.node.cluster.patch_service_account_pull_secrets(
+                ns, "builder", ["team-creds"]
+            )
+        )
+
         # Token auth: no secret at all (anonymous), and a wrong password.
         scenario("token-anonymous", self.app_image(token, "anonymous"), True)
         ns = scenario(
@@ -301,6 +335,8 @@ class Shop:
 
         for create in pods:
             create()
+        for step in self._after_pods:
+            step()
         return self.scenarios
 
     def deployment(self, image: str, pods: list[Callable[[], None]]) -> None:

@@ -209,6 +209,56 @@ def test_correct_credentials_pull_and_run(
     assert item["credentials"] == [
         {"secret": "team-creds", "key": shop.basic.hostport, "username": ALICE[0]}
     ]
+    assert named.row(s)[-2:] == ["Running", "-"]
+    wide = node_plugin("diagnose", "pod", "web", "-n", s.namespace, "-o", "wide")
+    assert wide.returncode == 0, wide.stderr
+    header, row = wide.stdout.splitlines()[:2]
+    columns = dict(
+        zip(re.split(r"\s{2,}", header.strip()), re.split(r"\s{2,}", row.strip()), strict=True)
+    )
+    assert columns["CREDENTIALS"] == f"team-creds:{shop.basic.hostport}"
+    assert columns["SECRETS"] == "team-creds"
+
+
+def test_legacy_dockercfg_secret(shop: Shop, node_plugin: PluginRunner) -> None:
+    s = observed(shop, "dockercfg")
+    pulled = s.messages(s.pods[0], "Pulled")
+    assert pulled and pulled[0].startswith(f'Successfully pulled image "{s.image}" in ')
+    named = run_diagnose(node_plugin, "web", "-n", s.namespace)
+    assert named.table.returncode == 0
+    item = named.item(s)
+    assert item["problems"] == []
+    assert item["credentials"] == [
+        {"secret": "legacy", "key": shop.basic.hostport, "username": ALICE[0]}
+    ]
+
+
+def test_invalid_image_name(shop: Shop, everything: Diagnosis) -> None:
+    s = observed(shop, "invalid-name")
+    pod = s.pods[0]
+    # Refused before any pull: no Pulling event, reason InvalidImageName.
+    assert s.messages(pod, "Pulling") == []
+    waiting = s.status(pod)["state"]["waiting"]
+    assert waiting["reason"] == "InvalidImageName"
+    assert waiting["message"].endswith("repository name must be lowercase")
+    item = everything.item(s)
+    assert codes(item) == ["InvalidImageName"]
+    assert everything.row(s)[-2:] == ["InvalidImageName", "InvalidImageName"]
+
+
+def test_service_account_secret_added_after_the_pod(shop: Shop, everything: Diagnosis) -> None:
+    s = observed(shop, "sa-after-pod")
+    pod = s.pods[0]
+    # Admission ran when the ServiceAccount had no pull secrets: the Pod has none.
+    assert "imagePullSecrets" not in pod["spec"]
+    assert pull_error(s).endswith("401 Unauthorized")
+    item = everything.item(s)
+    assert item["serviceAccount"] == "builder" and item["secrets"] == []
+    assert codes(item) == ["ServiceAccountSecretsNotApplied", "NoPullSecrets"]
+    p = problem(item, "ServiceAccountSecretsNotApplied")
+    assert 'ServiceAccount "builder" lists pull secrets (team-creds)' in p["message"]
+    assert p["hint"].endswith(f"(kubectl delete pod web -n {s.namespace})")
+    assert everything.row(s)[-1] == "ServiceAccountSecretsNotApplied,NoPullSecrets"
 
 
 def test_opaque_secret_holding_dockerconfigjson(shop: Shop, everything: Diagnosis) -> None:
@@ -418,6 +468,12 @@ def then_of(hint: str) -> str:
     return then
 
 
+# ServiceAccountSecretsNotApplied for a Pod without pull secrets: re-create it unchanged.
+READMIT = re.compile(
+    r"re-create the Pod: re-create the Pod from its manifest without imagePullSecrets, so that "
+    r"admission copies the ServiceAccount's \((?P<delete>kubectl delete pod [^)]+)\)"
+)
+
 RECREATE = re.compile(
     r"add `imagePullSecrets: \[\{name: (?P<secret>[^}]+)\}\]` to the pod manifest, then "
     r"re-create it \((?P<delete>kubectl delete pod [^;]+); (?P<apply>kubectl apply -f <manifest>)\)"
@@ -444,6 +500,15 @@ class Fixer:
         path.write_text(json.dumps(manifest))
         self.sh(fix, match["delete"])
         self.sh(fix, match["apply"].replace("<manifest>", shlex.quote(str(path))))
+
+    def readmit(self, fix: Fix, scenario: Scenario, hint: str) -> None:
+        """The manual instruction, exactly: delete the Pod, create it again from its manifest."""
+        match = READMIT.fullmatch(hint)
+        assert match, f"unexpected hint: {hint}"
+        path = self.folder / f"{scenario.name}.json"
+        path.write_text(json.dumps(scenario.manifest))
+        self.sh(fix, match["delete"])
+        self.sh(fix, f"kubectl apply -f {shlex.quote(str(path))}")
 
     def apply(self, name: str, code: str, perform: Callable[[Fix, Scenario, str], None]) -> Fix:
         scenario = observed(self.shop, name)
@@ -495,6 +560,7 @@ def fixes(
         ("token-anonymous", "NoPullSecrets", create_then_recreate),
         ("init-container", "NoCredentialsForRegistry", create_then_recreate),
         ("deployment", "NoPullSecrets", create_then_patch),
+        ("sa-after-pod", "ServiceAccountSecretsNotApplied", fixer.readmit),
     ]
     ready = [
         (name, code, perform)
@@ -573,6 +639,7 @@ FIXED = [
     "token-anonymous",
     "init-container",
     "deployment",
+    "sa-after-pod",
 ]
 
 
