@@ -1,5 +1,15 @@
-"""`kubectl pullsecret diagnose pod` end to end: the real plugin, through kubectl's plugin
-discovery, against a real kube-apiserver whose pods carry the kubelet's own statuses and events.
+"""`kubectl pullsecret diagnose pod` end to end against kubelets this machine cannot run.
+
+The real plugin, through kubectl's plugin discovery, against a real kube-apiserver whose pods
+carry statuses and events written by the test. Everything a kubelet v1.20.2 with containerd
+1.6.20 does is tested for real in tests/node/ (the real node): only what such a node cannot
+produce stays here, each case naming the kubelet or runtime version and the source of its text:
+
+- the FailedToRetrieveImagePullSecret event (kubelet 1.28+, kubernetes#117927);
+- the back-off message that keeps the pull error (kubelet 1.32+);
+- runtime texts of other runtimes and versions (containerd 1.7+, dockerd), and of registries
+  out of reach here (Docker Hub), with their sources in /work/shared/docs/modern-kubelet.md
+  section 2.2 and kubelet-pull-semantics.md.
 
 Every case checks the exit code, the table a person reads and the JSON a script reads. The
 expected verdicts follow /work/shared/docs/kubelet-pull-semantics.md, not the plugin's code.
@@ -7,7 +17,6 @@ expected verdicts follow /work/shared/docs/kubelet-pull-semantics.md, not the pl
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import shutil
@@ -20,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.support.control_plane import DOCKERCFG, OPAQUE, Cluster, ControlPlane
+from tests.support.control_plane import Cluster, ControlPlane
+from tests.support.plugin import unavailable
 
 if TYPE_CHECKING:
     from conftest import PluginRunner
@@ -33,8 +43,10 @@ SEED_IMAGE = "private-registry.io/apps/internal-app"
 
 
 # ---------------------------------------------------------------------------------------------
-# The container runtime's error texts (containerd and dockerd), as the kubelet relays them in
-# `Failed to pull image "<img>": <runtime error>` and in the 1.32+ back-off waiting message.
+# The container runtime's error texts, as the kubelet relays them in `Failed to pull image
+# "<img>": <runtime error>` and in the 1.32+ back-off waiting message. Sources: modern-kubelet.md
+# section 2.2 (containerd 1.7 v1.7.34 remotes/docker, with users' pastes), and the genuine
+# containerd 1.6.20 texts recorded in real-node.md.
 
 
 def full_ref(image: str) -> str:
@@ -57,6 +69,9 @@ def _split(ref: str) -> tuple[str, str, str]:
 
 
 def denied(image: str) -> str:
+    """Anonymous pull of a private or missing repository from a token registry (Docker Hub):
+    containerd 1.6 and 1.7 alike (resolver.go:299, authorizer.go:368); containerd 1.6.20 printed
+    it on the real node (tests/node, token-anonymous)."""
     ref = full_ref(image)
     return (
         f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to '
@@ -66,6 +81,8 @@ def denied(image: str) -> str:
 
 
 def unauthorized(image: str) -> str:
+    """401 on the manifest HEAD, containerd 1.7+ wording (errors.go:36). containerd 1.6 says
+    `pulling from host H failed with status code [manifests T]: 401 Unauthorized`."""
     ref = full_ref(image)
     host, path, tag = _split(ref)
     host = "registry-1.docker.io" if host == "docker.io" else host
@@ -76,15 +93,8 @@ def unauthorized(image: str) -> str:
     )
 
 
-def not_found(image: str) -> str:
-    ref = full_ref(image)
-    return (
-        f'rpc error: code = NotFound desc = failed to pull and unpack image "{ref}": failed to '
-        f'resolve reference "{ref}": {ref}: not found'
-    )
-
-
 def manifest_unknown(image: str) -> str:
+    """dockerd through dockershim (kubelet <= 1.23): the daemon's own wording."""
     ref = full_ref(image)
     return (
         f"Error response from daemon: manifest for {ref} not found: manifest unknown: "
@@ -93,6 +103,8 @@ def manifest_unknown(image: str) -> str:
 
 
 def no_such_host(image: str) -> str:
+    """containerd with a DNS server that answers NXDOMAIN (modern-kubelet.md 2.2, DNS row); the
+    real node has no resolver and gets `connect: network is unreachable` instead."""
     ref = full_ref(image)
     host, path, tag = _split(ref)
     return (
@@ -104,6 +116,7 @@ def no_such_host(image: str) -> str:
 
 
 def rate_limited(image: str) -> str:
+    """Docker Hub's 429 through containerd 1.6/1.7 (fetcher.go:284-286; kata-containers#10109)."""
     ref = full_ref(image)
     _, path, _ = _split(ref)
     return (
@@ -230,21 +243,10 @@ def kubectl(run: PluginRunner, *args: str) -> subprocess.CompletedProcess[str]:
     env = run.env()
     exe = shutil.which("kubectl", path=env["PATH"])
     if exe is None:
-        pytest.skip("kubectl is not on PATH")
+        unavailable("kubectl is not on PATH (Debian: apt-get install kubernetes-client)")
     return subprocess.run(
         [exe, *args], env=env, capture_output=True, text=True, timeout=60, check=False
     )
-
-
-def secret_data(cluster: Cluster, ns: str, name: str) -> tuple[str, dict[str, bytes]]:
-    obj = cluster.rest.get(f"/api/v1/namespaces/{ns}/secrets/{name}")
-    return obj["type"], {k: base64.b64decode(v) for k, v in (obj.get("data") or {}).items()}
-
-
-def secret_namespaces(cluster: Cluster, name: str) -> list[str]:
-    """Namespaces holding a secret of this name, in the API's order."""
-    items = cluster.rest.get("/api/v1/secrets", fieldSelector=f"metadata.name={name}")["items"]
-    return [i["metadata"]["namespace"] for i in items]
 
 
 def failing_pod(
@@ -264,113 +266,15 @@ def failing_pod(
 
 
 # ---------------------------------------------------------------------------------------------
-# The seeds' case: nginx-pod, regcred missing
-
-
-def test_seed_regcred_missing(run_plugin: PluginRunner, cluster: Cluster, namespace: str) -> None:
-    ns = namespace
-    cluster.create_pod(
-        ns, "nginx-pod", containers=[("app", SEED_IMAGE)], image_pull_secrets=["regcred"]
-    )
-    cluster.simulate_missing_pull_secrets(ns, "nginx-pod", ["regcred"])
-    cluster.simulate_pull_failure(ns, "nginx-pod", "app", SEED_IMAGE, denied(SEED_IMAGE))
-
-    d = diagnose(run_plugin, "-n", ns)
-    assert d.rc == 1
-    assert d.rows == [
-        {
-            "NAMESPACE": ns,
-            "POD": "nginx-pod",
-            "CONTAINER": "app",
-            "IMAGE": SEED_IMAGE,
-            "REGISTRY": "private-registry.io",
-            "STATE": "ImagePullBackOff",
-            "PROBLEMS": "SecretNotFound",
-        }
-    ]
-    item = d.item(ns, "nginx-pod", "app")
-    assert item["containerType"] == "containers"
-    assert item["repository"] == SEED_IMAGE
-    assert item["registry"] == "private-registry.io"
-    assert (item["state"], item["podPhase"], item["latent"]) == (
-        "ImagePullBackOff",
-        "Pending",
-        False,
-    )
-    assert item["serviceAccount"] == "default"
-    assert item["secrets"] == ["regcred"]
-    assert item["credentials"] == []
-    # The missing secret is the lead: no second verdict about the registry.
-    assert codes(item) == ["SecretNotFound"]
-    p = problem(item, "SecretNotFound")
-    assert p["severity"] == "error"
-    assert p["message"].startswith(
-        f'Secret "regcred" named in imagePullSecrets does not exist in namespace {ns}'
-    )
-    assert "FailedToRetrieveImagePullSecret" in p["message"]
-    # Other tests of this session may hold a regcred of their own; the verdict must say so.
-    elsewhere = [n for n in secret_namespaces(cluster, "regcred") if n != ns]
-    if elsewhere:
-        assert f"exists in namespace(s): {', '.join(elsewhere)}" in p["message"]
-        assert p["hint"].startswith(f"copy it: kubectl get secret regcred -n {elsewhere[0]} ")
-    else:
-        assert p["hint"] == (
-            f"create it: kubectl create secret docker-registry regcred -n {ns} "
-            "--docker-server=private-registry.io --docker-username=<username> "
-            "--docker-password=<password>"
-        )
-    details = d.details(ns, "nginx-pod", "app")
-    assert "error   SecretNotFound: " + p["message"] in details
-    assert "fix: " + p["hint"] in details
-
-
-def test_seed_regcred_in_other_namespace_copy_hint_works(
-    run_plugin: PluginRunner, cluster: Cluster, namespace: str
-) -> None:
-    ns = namespace
-    # "aa-" sorts before every test namespace, so this copy is the one the hint names first.
-    vault = cluster.create_namespace("aa-vault")
-    cluster.create_docker_secret(vault, "regcred", {"private-registry.io": ("deploy", "s3cr3t-v")})
-    cluster.create_pod(
-        ns, "nginx-pod", containers=[("app", SEED_IMAGE)], image_pull_secrets=["regcred"]
-    )
-    cluster.simulate_missing_pull_secrets(ns, "nginx-pod", ["regcred"])
-    cluster.simulate_pull_failure(ns, "nginx-pod", "app", SEED_IMAGE, denied(SEED_IMAGE))
-
-    d = diagnose(run_plugin, "-n", ns)
-    assert d.rc == 1
-    assert d.row(ns, "nginx-pod", "app")["PROBLEMS"] == "SecretNotFound"
-    item = d.item(ns, "nginx-pod", "app")
-    assert codes(item) == ["SecretNotFound"]
-    p = problem(item, "SecretNotFound")
-    assert "a secret of that name exists in namespace(s): " in p["message"]
-    assert vault in p["message"]
-    assert p["hint"].startswith("copy it: kubectl ")
-    assert f"-n {vault}" in p["hint"] and f"-n {ns}" in p["hint"]
-    assert "fix: " + p["hint"] in d.details(ns, "nginx-pod", "app")
-
-    # The hint is a shell command: run it as a user would, then prove the copy is exact.
-    command = p["hint"].removeprefix("copy it: ")
-    r = subprocess.run(
-        ["bash", "-o", "pipefail", "-c", command],
-        env=run_plugin.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert r.returncode == 0, f"{command}\n{r.stdout}\n{r.stderr}"
-    assert secret_data(cluster, ns, "regcred") == secret_data(cluster, vault, "regcred")
-
-    d = diagnose(run_plugin, "nginx-pod", "-n", ns)
-    item = d.item(ns, "nginx-pod", "app")
-    assert "SecretNotFound" not in codes(item)
-    assert creds(item) == [("regcred", "private-registry.io", "deploy")]
+# The seeds' case once fixed, on a kubelet that reports missing secrets (1.28+)
 
 
 def test_seed_fixed_with_kubectl_create_secret(
     run_plugin: PluginRunner, cluster: Cluster, namespace: str
 ) -> None:
+    """Kubelet 1.28+ emits FailedToRetrieveImagePullSecret (kubernetes#117927): the secret
+    created since then is the one the next retry uses, so its credentials are not blamed for
+    the last 401. (The real 1.20 node emits no such event: tests/node, secret-elsewhere.)"""
     ns = namespace
     cluster.create_pod(
         ns, "nginx-pod", containers=[("app", SEED_IMAGE)], image_pull_secrets=["regcred"]
@@ -419,7 +323,9 @@ def test_seed_fixed_with_kubectl_create_secret(
 
 
 # ---------------------------------------------------------------------------------------------
-# Docker Hub key spellings (semantics sections 4 and 5)
+# Docker Hub key spellings (semantics sections 4 and 5): Docker Hub is out of reach here, so its
+# containerd text is written (`denied`); the same spellings on a registry of our own are pulled
+# for real in tests/node (v1-slash, v1-no-slash).
 
 HUB_IMAGES = ("nginx", "janedoe/app")
 
@@ -484,31 +390,7 @@ def test_docker_hub_key_spellings(
 
 
 # ---------------------------------------------------------------------------------------------
-# Keys that do not match
-
-
-def test_secret_for_another_registry(
-    run_plugin: PluginRunner, cluster: Cluster, namespace: str
-) -> None:
-    ns = namespace
-    image = "registry.example.com/team/app:v1"
-    cluster.create_docker_secret(
-        ns, "other", {"quay.io": ("q", "pw-q-1"), "ghcr.io": ("g", "pw-g-1")}
-    )
-    failing_pod(cluster, ns, "web", image, ["other"], denied(image))
-
-    d = diagnose(run_plugin, "-n", ns)
-    assert d.rc == 1
-    assert d.row(ns, "web", "app")["PROBLEMS"] == "NoCredentialsForRegistry"
-    item = d.item(ns, "web", "app")
-    assert item["credentials"] == []
-    assert codes(item) == ["NoCredentialsForRegistry"]
-    p = problem(item, "NoCredentialsForRegistry")
-    assert p["severity"] == "error"
-    assert "registry.example.com" in p["message"]
-    assert "cover: ghcr.io, quay.io" in p["message"]
-    assert "Near miss" not in p["message"]
-    assert "--docker-server=registry.example.com" in p["hint"]
+# Keys that do not match: wildcards need registry host names, which the real node lacks
 
 
 def test_wildcard_key_matches_one_label(
@@ -543,168 +425,19 @@ def test_wildcard_key_matches_one_label(
     )
 
 
-def test_port_mismatch_is_a_near_miss(
-    run_plugin: PluginRunner, cluster: Cluster, namespace: str
-) -> None:
-    ns = namespace
-    cluster.create_docker_secret(ns, "ported", {"registry.local:5000": ("p", "pw-port-1")})
-    cluster.create_docker_secret(ns, "portless", {"other.local": ("o", "pw-port-2")})
-    cluster.create_pod(
-        ns, "a", containers=[("app", "registry.local/app:1")], image_pull_secrets=["ported"]
-    )
-    cluster.create_pod(
-        ns, "b", containers=[("app", "other.local:5000/app:1")], image_pull_secrets=["portless"]
-    )
-    cluster.simulate_pull_failure(ns, "a", "app", None, unauthorized("registry.local/app:1"))
-    cluster.simulate_pull_failure(ns, "b", "app", None, unauthorized("other.local:5000/app:1"))
-
-    d = diagnose(run_plugin, "-n", ns)
-    assert d.rc == 1
-    for pod, written, key_port, image_port in (
-        ("a", "registry.local:5000", "5000", "none"),
-        ("b", "other.local", "none", "5000"),
-    ):
-        item = d.item(ns, pod, "app")
-        assert item["credentials"] == []
-        assert codes(item) == ["NoCredentialsForRegistry"]
-        assert d.row(ns, pod, "app")["PROBLEMS"] == "NoCredentialsForRegistry"
-        message = problem(item, "NoCredentialsForRegistry")["message"]
-        assert f"Near miss: key {written!r}" in message
-        assert f"the ports differ ({key_port} in the key, {image_port} in the image)" in message
-    assert d.item(ns, "b", "app")["registry"] == "other.local:5000"
-
-
 # ---------------------------------------------------------------------------------------------
-# Secrets the kubelet ignores or cannot decode
-
-
-def test_opaque_secret_is_wrong_type(
-    run_plugin: PluginRunner, cluster: Cluster, namespace: str
-) -> None:
-    ns = namespace
-    image = "reg.example.com/team/app:1"
-    cluster.create_docker_secret(
-        ns, "opaque", {"reg.example.com": ("o", "pw-opaque-1")}, type=OPAQUE
-    )
-    failing_pod(cluster, ns, "web", image, ["opaque"], unauthorized(image))
-
-    d = diagnose(run_plugin, "-n", ns)
-    assert d.rc == 1
-    assert d.row(ns, "web", "app")["PROBLEMS"].split(",")[0] == "SecretWrongType"
-    item = d.item(ns, "web", "app")
-    assert item["credentials"] == []
-    assert codes(item)[0] == "SecretWrongType"
-    assert "CredentialsRejected" not in codes(item)
-    p = problem(item, "SecretWrongType")
-    assert p["severity"] == "error"
-    assert "Opaque" in p["message"]
-    assert "kubectl create secret docker-registry opaque" in p["hint"]
-
-
-def test_malformed_auth_blocks_every_container(
-    run_plugin: PluginRunner, cluster: Cluster, namespace: str
-) -> None:
-    ns = namespace
-    cluster.create_docker_secret(ns, "good", {"good.example.com": ("g", "pw-good-1")})
-    # Valid JSON (the apiserver accepts it), but auth is not base64: the kubelet's lookup fails.
-    cluster.create_docker_secret(ns, "bad", {"bad.example.com": {"auth": "%%%not-base64%%%"}})
-    containers = [("covered", "good.example.com/team/app:1"), ("public", "nginx:1.25")]
-    cluster.create_pod(ns, "web", containers=containers, image_pull_secrets=["good", "bad"])
-    for name, image in containers:
-        cluster.simulate_pull_failure(ns, "web", name, image, unauthorized(image))
-
-    d = diagnose(run_plugin, "-n", ns)
-    assert d.rc == 1
-    for name, _ in containers:
-        item = d.item(ns, "web", name)
-        # Even the registry that "good" covers gets nothing: one broken secret fails them all.
-        assert item["credentials"] == [], name
-        assert codes(item) == ["SecretMalformed"], name
-        assert d.row(ns, "web", name)["PROBLEMS"] == "SecretMalformed"
-        p = problem(item, "SecretMalformed")
-        assert p["severity"] == "error"
-        assert 'Secret "bad"' in p["message"]
-        assert "base64" in p["message"]
-        assert "%%%not-base64%%%" not in d.table.stdout + d.json.stdout
-        assert "credentials, in the kubelet's order" not in d.details(ns, "web", name)
-
-
-def test_legacy_dockercfg_secret_works(
-    run_plugin: PluginRunner, cluster: Cluster, namespace: str
-) -> None:
-    ns = namespace
-    image = "legacy.example.com/team/app:1"
-    cluster.create_docker_secret(
-        ns, "legacy", {"legacy.example.com": ("old", "pw-legacy-1")}, type=DOCKERCFG
-    )
-    cluster.create_pod(ns, "web", containers=[("app", image)], image_pull_secrets=["legacy"])
-    cluster.set_container_running(ns, "web", "app")
-
-    d = diagnose(run_plugin, "web", "-n", ns)
-    assert d.rc == 0
-    assert d.row(ns, "web", "app")["STATE"] == "Running"
-    assert d.row(ns, "web", "app")["PROBLEMS"] == "-"
-    item = d.item(ns, "web", "app")
-    assert creds(item) == [("legacy", "legacy.example.com", "old")]
-    assert item["problems"] == []
-    assert "legacy (key legacy.example.com, user old)" in d.details(ns, "web", "app")
-
-
-# ---------------------------------------------------------------------------------------------
-# ServiceAccounts
-
-
-def test_service_account_secret_added_after_pod(
-    run_plugin: PluginRunner, cluster: Cluster, namespace: str
-) -> None:
-    ns = namespace
-    image = "reg.example.com/team/app:1"
-    cluster.create_docker_secret(ns, "regcred", {"reg.example.com": ("sa", "pw-sa-1")})
-    cluster.create_service_account(ns, "builder")
-    early = cluster.create_pod(ns, "early", containers=[("app", image)], service_account="builder")
-    assert "imagePullSecrets" not in early["spec"]
-    cluster.patch_service_account_pull_secrets(ns, "builder", ["regcred"])
-    cluster.simulate_pull_failure(ns, "early", "app", image, unauthorized(image))
-
-    d = diagnose(run_plugin, "-n", ns)
-    assert d.rc == 1
-    assert d.row(ns, "early", "app")["PROBLEMS"] == "ServiceAccountSecretsNotApplied,NoPullSecrets"
-    item = d.item(ns, "early", "app")
-    assert item["serviceAccount"] == "builder"
-    assert item["secrets"] == [] and item["credentials"] == []
-    assert codes(item) == ["ServiceAccountSecretsNotApplied", "NoPullSecrets"]
-    sa = problem(item, "ServiceAccountSecretsNotApplied")
-    assert sa["severity"] == "error"
-    assert 'ServiceAccount "builder"' in sa["message"] and "regcred" in sa["message"]
-    assert "kubectl delete pod early" in sa["hint"]
-    assert problem(item, "NoPullSecrets")["severity"] == "error"
-
-    # Real admission: a Pod created now gets the ServiceAccount's list.
-    fresh = cluster.create_pod(ns, "fresh", containers=[("app", image)], service_account="builder")
-    assert fresh["spec"]["imagePullSecrets"] == [{"name": "regcred"}]
-    cluster.set_container_running(ns, "fresh", "app")
-    d = diagnose(run_plugin, "fresh", "-n", ns)
-    assert d.rc == 0
-    item = d.item(ns, "fresh", "app")
-    assert item["secrets"] == ["regcred"]
-    assert creds(item) == [("regcred", "reg.example.com", "sa")]
-    assert item["problems"] == []
-    assert d.row(ns, "fresh", "app")["PROBLEMS"] == "-"
-
-
-# ---------------------------------------------------------------------------------------------
-# Failures that are not about credentials, and one that is
+# Failures that are not about credentials, in texts the real node cannot produce (its own:
+# `not found` and `network is unreachable`, in tests/node)
 
 
 @pytest.mark.parametrize(
     ("error", "code"),
     [
-        (not_found, "ImageNotFound"),
         (manifest_unknown, "ImageNotFound"),
         (no_such_host, "RegistryUnreachable"),
         (rate_limited, "RateLimited"),
     ],
-    ids=["not-found", "manifest-unknown", "no-such-host", "rate-limited"],
+    ids=["manifest-unknown", "no-such-host", "rate-limited"],
 )
 def test_failures_that_are_not_credentials(
     run_plugin: PluginRunner,
@@ -741,58 +474,9 @@ def test_failures_that_are_not_credentials(
     assert d.item(ns, "unmatched", "app")["credentials"] == []
 
 
-def test_wrong_credential_is_rejected(
-    run_plugin: PluginRunner, cluster: Cluster, namespace: str
-) -> None:
-    ns = namespace
-    image = "reg.example.com/team/app:1"
-    cluster.create_docker_secret(ns, "regcred", {"https://reg.example.com": ("bob", "wrong-pw-1")})
-    failing_pod(cluster, ns, "web", image, ["regcred"], unauthorized(image))
-
-    d = diagnose(run_plugin, "-n", ns)
-    assert d.rc == 1
-    assert d.row(ns, "web", "app")["PROBLEMS"] == "CredentialsRejected"
-    item = d.item(ns, "web", "app")
-    assert creds(item) == [("regcred", "reg.example.com", "bob")]
-    assert codes(item) == ["CredentialsRejected"]
-    p = problem(item, "CredentialsRejected")
-    assert p["severity"] == "error"
-    assert "401 Unauthorized" in p["message"]
-    assert "--secret regcred" in p["hint"]
-    assert "regcred (key reg.example.com, user bob)" in d.details(ns, "web", "app")
-
-
-def test_invalid_image_name(run_plugin: PluginRunner, cluster: Cluster, namespace: str) -> None:
-    ns = namespace
-    image = "reg.example.com/Team/App:1"
-    cluster.create_pod(ns, "web", containers=[("app", image)], image_pull_secrets=[])
-    cluster.emit_event(
-        ns,
-        "web",
-        "InspectFailed",
-        f'Failed to apply default image tag "{image}": couldn\'t parse image reference '
-        f'"{image}": invalid reference format: repository name must be lowercase',
-        container="app",
-    )
-    cluster.set_container_waiting(
-        ns,
-        "web",
-        "app",
-        "InvalidImageName",
-        f'Failed to apply default image tag "{image}": couldn\'t parse image reference '
-        f'"{image}": invalid reference format: repository name must be lowercase',
-    )
-    d = diagnose(run_plugin, "-n", ns)
-    assert d.rc == 1
-    row = d.row(ns, "web", "app")
-    assert (row["STATE"], row["PROBLEMS"]) == ("InvalidImageName", "InvalidImageName")
-    item = d.item(ns, "web", "app")
-    assert "InvalidImageName" in codes(item)
-    assert "NoCredentialsForRegistry" not in codes(item)
-
-
 # ---------------------------------------------------------------------------------------------
-# Running pods, healthy pods, scopes and selectors
+# Running pods and selectors: what a kubelet 1.28+ reports of a Running pod's missing secrets
+# (FailedToRetrieveImagePullSecret, kubernetes#117927) and a 1.32+ back-off message
 
 
 def test_running_pod_with_latent_missing_secret(
@@ -855,72 +539,6 @@ def test_running_pod_with_restarted_container_in_backoff(
     assert codes(item) == ["CredentialsRejected"]
 
 
-def test_healthy_pods_listed_only_by_name(
-    run_plugin: PluginRunner, cluster: Cluster, namespace: str
-) -> None:
-    ns = namespace
-    image = "reg.example.com/team/app:1"
-    cluster.create_docker_secret(ns, "regcred", {"reg.example.com": ("u", "pw-h-1")})
-    for pod in ("healthy-a", "healthy-b"):
-        cluster.create_pod(ns, pod, containers=[("app", image)], image_pull_secrets=["regcred"])
-        cluster.set_container_running(ns, pod, "app")
-
-    d = diagnose(run_plugin, "-n", ns)
-    assert d.rc == 0
-    assert d.table.stdout == ""
-    assert d.table.stderr.strip() == f"No Pods with image pull problems found in namespace {ns}."
-    assert d.doc["items"] == []
-
-    failing_pod(cluster, ns, "broken", image, ["regcred"], unauthorized(image))
-    d = diagnose(run_plugin, "-n", ns)
-    assert d.rc == 1
-    assert [r["POD"] for r in d.rows] == ["broken"]
-    assert [i["pod"] for i in d.doc["items"]] == ["broken"]
-
-    d = diagnose(run_plugin, "healthy-a", "-n", ns)
-    assert d.rc == 0
-    assert d.rows == [
-        {
-            "NAMESPACE": ns,
-            "POD": "healthy-a",
-            "CONTAINER": "app",
-            "IMAGE": image,
-            "REGISTRY": "reg.example.com",
-            "STATE": "Running",
-            "PROBLEMS": "-",
-        }
-    ]
-    item = d.item(ns, "healthy-a", "app")
-    assert creds(item) == [("regcred", "reg.example.com", "u")]
-    assert item["problems"] == [] and item["latent"] is True
-    assert "regcred (key reg.example.com, user u)" in d.details(ns, "healthy-a", "app")
-    wide = run_plugin("diagnose", "pod", "healthy-a", "-n", ns, "-o", "wide")
-    assert wide.returncode == 0
-    assert parse_table(wide.stdout)[0]["CREDENTIALS"] == "regcred:reg.example.com"
-
-
-def test_all_namespaces(run_plugin: PluginRunner, cluster: Cluster, namespace: str) -> None:
-    image = "reg.example.com/team/app:1"
-    spaces = [namespace, cluster.create_namespace("all-ns-b"), cluster.create_namespace("all-ns-c")]
-    for i, ns in enumerate(spaces):
-        failing_pod(cluster, ns, f"broken-{i}", image, [f"missing-{i}"], unauthorized(image))
-        cluster.create_pod(ns, "fine", containers=[("app", "busybox:1.36")])
-        cluster.set_container_running(ns, "fine", "app")
-
-    d = diagnose(run_plugin, "-A")
-    assert d.rc == 1
-    expected = [(ns, f"broken-{i}") for i, ns in enumerate(spaces)]
-    assert sorted((r["NAMESPACE"], r["POD"]) for r in d.rows_in(*spaces)) == sorted(expected)
-    assert sorted((i["namespace"], i["pod"]) for i in d.items_in(*spaces)) == sorted(expected)
-    for i, ns in enumerate(spaces):
-        assert codes(d.item(ns, f"broken-{i}", "app")) == ["SecretNotFound"]
-
-    # Without -A, only the current namespace.
-    d = diagnose(run_plugin, "-n", spaces[1])
-    assert {(r["NAMESPACE"], r["POD"]) for r in d.rows} == {(spaces[1], "broken-1")}
-    assert [(i["namespace"], i["pod"]) for i in d.doc["items"]] == [(spaces[1], "broken-1")]
-
-
 def test_label_selector(run_plugin: PluginRunner, cluster: Cluster, namespace: str) -> None:
     ns = namespace
     image = "reg.example.com/team/app:1"
@@ -954,39 +572,8 @@ def test_label_selector(run_plugin: PluginRunner, cluster: Cluster, namespace: s
     assert d.rc == 0 and d.rows == [] and d.doc["items"] == []
 
 
-def test_init_container_pull_failure(
-    run_plugin: PluginRunner, cluster: Cluster, namespace: str
-) -> None:
-    ns = namespace
-    init_image = "tools.example.com/setup:2"
-    cluster.create_docker_secret(ns, "regcred", {"reg.example.com": ("u", "pw-init-1")})
-    cluster.create_pod(
-        ns,
-        "web",
-        containers=[("app", "reg.example.com/team/app:1")],
-        init_containers=[("setup", init_image)],
-        image_pull_secrets=["regcred"],
-    )
-    cluster.simulate_pull_failure(ns, "web", "setup", init_image, denied(init_image), init=True)
-
-    d = diagnose(run_plugin, "-n", ns)
-    assert d.rc == 1
-    row = d.row(ns, "web", "setup")
-    assert row["CONTAINER"] == "setup (init)"
-    assert (row["STATE"], row["PROBLEMS"]) == ("ImagePullBackOff", "NoCredentialsForRegistry")
-    item = d.item(ns, "web", "setup")
-    assert item["containerType"] == "initContainers"
-    assert item["registry"] == "tools.example.com"
-    assert codes(item) == ["NoCredentialsForRegistry"]
-    assert "cover: reg.example.com" in problem(item, "NoCredentialsForRegistry")["message"]
-    # The app container waits for the init container; it is not itself failing to pull.
-    assert [(i["container"], i["containerType"]) for i in d.doc["items"]] == [
-        ("setup", "initContainers")
-    ]
-
-
 # ---------------------------------------------------------------------------------------------
-# RBAC
+# RBAC, with a kubelet 1.28+ that reported the secret missing
 
 
 def test_user_without_secret_access_still_gets_a_report(
