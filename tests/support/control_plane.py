@@ -38,6 +38,7 @@ from typing import Any, Protocol, TypeAlias, TypeVar
 
 import urllib3
 
+from tests.support.netns import set_parent_death_signal
 from tests.support.pki import LOOPBACK, CertificateAuthority, key_pem, new_key, public_key_pem
 
 K8S_VERSION = "1.20.2"
@@ -165,17 +166,6 @@ def _tail(path: Path, lines: int = 40) -> str:
     except OSError as exc:
         return f"<cannot read {path}: {exc}>"
     return "\n".join(text.splitlines()[-lines:])
-
-
-def _set_pdeathsig() -> None:
-    # Linux only: the child gets SIGKILL if the test process dies without running stop()
-    # (e.g. SIGKILL of pytest), so no apiserver/etcd is left behind.
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _b64(data: bytes | str) -> str:
@@ -583,7 +573,7 @@ class ControlPlane:
             stderr=subprocess.STDOUT,
             # Own session: a terminal Ctrl-C reaches only us, and we stop in the right order.
             start_new_session=True,
-            preexec_fn=_set_pdeathsig if sys.platform.startswith("linux") else None,
+            preexec_fn=set_parent_death_signal if sys.platform.startswith("linux") else None,
         )
         return _Proc(name, popen, log, fh)
 

@@ -94,8 +94,8 @@ def enter_network_namespace(path: Path) -> None:
 
 
 def set_parent_death_signal() -> None:
-    """preexec_fn: SIGKILL when the spawning thread dies, so a killed test run leaves nothing
-    behind. Spawn from a thread that lives as long as the child (the main thread)."""
+    """preexec_fn (Linux): SIGKILL when the spawning thread dies, so a killed test run leaves
+    nothing behind. Spawn from a thread that lives as long as the child (the main thread)."""
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1

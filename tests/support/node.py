@@ -319,6 +319,9 @@ def sweep_stale_nodes() -> None:
             if Path(mount).is_relative_to(workdir):
                 subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
         shutil.rmtree(workdir, ignore_errors=True)
+        for parent in _cgroup_parents():
+            with contextlib.suppress(OSError):  # a running node's containers keep it busy
+                parent.rmdir()
 
 
 # --------------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from tests.support.netns import set_parent_death_signal
 from tests.support.pki import LOOPBACK, CertificateAuthority
 
 REQUIRED_TOOLS = ("docker-registry", "skopeo", "htpasswd")
@@ -749,6 +750,8 @@ class Registry:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 cwd=self.workdir,
+                # Dies with the test run, even a SIGKILLed one.
+                preexec_fn=set_parent_death_signal,
             )
         finally:
             log.close()
