@@ -147,7 +147,7 @@ done
 rm -rf "$assets.tmp"
 mkdir -p "$assets.tmp"
 if [ ${#what[@]} -gt 0 ]; then
-  log "building ${what[*]} (about 3 minutes each on 2 cores)"
+  log "building ${what[*]} (about 10 minutes on 2 cores for all four, once)"
   (cd "$src" && PATH="/usr/lib/go-1.19/bin:$PATH" GOFLAGS=-mod=vendor CGO_ENABLED=0 \
     make WHAT="${what[*]}" >&2)
   # Debian names architectures differently from Go's output folders.
