@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 from tests.support import netns
@@ -22,7 +24,9 @@ from tests.support.node import (
     CGROUP_ROOT,
     HostState,
     Node,
+    _processes_mentioning,
     _task_ids,
+    sweep_stale_nodes,
 )
 from tests.support.node_fixtures import node_assets
 
@@ -147,3 +151,86 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return stat[stat.rindex(")") + 2] != "Z"
+
+
+KILLED_NODE = """
+import json, sys, time
+from tests.support.node import ALICE, Node
+node = Node(sys.argv[1])
+node.start()
+image = node.push_app(node.basic, "team/app", node.unique_tag("killed"))
+node.cluster.create_docker_secret("default", "c", {node.basic.hostport: ALICE})
+overrides = {"apiVersion": "v1", "spec": {"imagePullSecrets": [{"name": "c"}]}}
+node.kubectl("run", "web", f"--image={image}", "--restart=Never", "--overrides=" + json.dumps(overrides))
+
+def running():
+    statuses = node.cluster.get_pod("default", "web").get("status", {}).get("containerStatuses")
+    return bool(statuses) and "running" in statuses[0]["state"]
+
+node.wait_for("the pod to run", running, 120)
+print(node.workdir, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_run_is_swept_by_the_next(node: Node) -> None:
+    """SIGKILL (a CI timeout) skips stop(): most processes die with the run (parent-death
+    signal), and the next node's start removes the rest. The session's node is untouched."""
+    own = node_assets()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_NODE, str(own.assets_dir)],
+        cwd=Path(__file__).resolve().parents[2],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        assert line, proc.stderr.read() if proc.stderr else ""
+        workdir = Path(line)
+        etcd_dirs = [
+            Path(owner.read_text().splitlines()[1]) for owner in workdir.glob("realcluster-*/owner")
+        ]
+        containers = _task_ids(workdir)
+        assert etcd_dirs and all(d.exists() for d in etcd_dirs) and len(containers) == 2
+    finally:
+        descendants = _descendants(proc.pid)
+        proc.kill()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+        if proc.stderr is not None:
+            proc.stderr.close()
+    # What outlives a SIGKILL: containerd's shim and the containers, the namespace's mount.
+    time.sleep(1)
+    assert _processes_mentioning(str(workdir)), "nothing outlived the run: the test proves nothing"
+    sweep_stale_nodes()
+    assert not _processes_mentioning(str(workdir))
+    assert not workdir.exists()
+    assert not [d for d in etcd_dirs if d.exists()]
+    assert not [c for c in containers for _ in CGROUP_ROOT.glob(f"*/{CGROUP_PARENT}/{c}")]
+    with open("/proc/self/mountinfo") as mounts:
+        assert str(workdir) not in mounts.read()
+    node.check_alive()
+    # The run's children died with it; as orphans they became this (subreaper) process's.
+    netns.reap(descendants)
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found

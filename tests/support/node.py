@@ -312,12 +312,19 @@ def sweep_stale_nodes() -> None:
             continue
         for container in _task_ids(workdir):
             _kill_cgroup(_container_cgroups(container))
-        for leftover in _processes_mentioning(str(workdir)):
+        leftovers = _processes_mentioning(str(workdir))
+        for leftover in leftovers:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(leftover, signal.SIGKILL)
+        netns.reap(leftovers)  # orphans of a killed run may have become ours
         for mount in sorted(_host_mounts(), key=len, reverse=True):
             if Path(mount).is_relative_to(workdir):
                 subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
+        # The control plane's etcd keeps its data on /dev/shm; its owner file says where.
+        for owner in workdir.glob("realcluster-*/owner"):
+            lines = owner.read_text().splitlines()
+            if len(lines) > 1 and Path(lines[1]).name.startswith("realcluster-etcd-"):
+                shutil.rmtree(lines[1], ignore_errors=True)
         shutil.rmtree(workdir, ignore_errors=True)
         for parent in _cgroup_parents():
             with contextlib.suppress(OSError):  # a running node's containers keep it busy
