@@ -104,8 +104,8 @@ def set_parent_death_signal() -> None:
 
 def become_subreaper() -> None:
     """Orphans of this process's descendants become its children, not PID 1's. containerd's
-    shims are such orphans, and where PID 1 reaps nothing (this VM's init does not) a killed
-    shim would stay a zombie forever; this process reaps them (`reap`)."""
+    shims are such orphans; this VM's init reaps them only now and then, so a stopped node
+    would leave zombie shims in `ps` for a while. This process reaps them itself (`reap`)."""
     libc = ctypes.CDLL(None, use_errno=True)
     pr_set_child_subreaper = 36
     if libc.prctl(pr_set_child_subreaper, 1) != 0:

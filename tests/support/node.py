@@ -17,10 +17,12 @@ machine: the namespace has no route off it.
 Every port is fixed: the namespace is the node's alone, so two nodes never clash, and image
 names read the same on every run (127.0.0.1:5001/team/app:v1).
 
-`stop()` leaves nothing behind (`leftovers()` says what was): no processes, mounts, cgroups or
-files outside the node's folder, and every sysctl as it was. The kubelet's hard-coded paths and
-sysctls live in the mount namespace (netns.PrivateMounts); the one trace on the machine itself
-is the containers' cgroups (/sys/fs/cgroup/*/k8s.io/ID), which stop() removes.
+`stop()` leaves nothing behind: no processes, mounts, cgroups or files outside the node's
+folder, and every sysctl as it was; it returns what it had to clean up by force, [] when the
+stop was clean. The kubelet's hard-coded paths and sysctls live in the mount namespace
+(netns.PrivateMounts); the one trace on the machine itself is the containers' cgroups
+(/sys/fs/cgroup/*/k8s.io/ID), which stop() removes. A run killed before stop() is cleaned up by
+the next node's start (`sweep_stale_nodes`).
 
 Importable without pytest. `python -m tests.support.node` starts a node for humans.
 """
@@ -572,7 +574,7 @@ class Node:
         assert self.mounts is not None
         self.control_plane = ControlPlane(
             assets,
-            namespace=_InNode(self.mounts, self._dir()),
+            namespace=_InNode(self.mounts),
             controllers=NODE_CONTROLLERS,
             scheduler=True,
             parent_dir=self._dir(),
@@ -591,7 +593,7 @@ class Node:
 
     def _start_registries(self) -> None:
         assert self.mounts is not None
-        ns = _InNode(self.mounts, self._dir())
+        ns = _InNode(self.mounts)
         folder = self._dir() / "registries"
         self.pki = Pki.create(_mkdir(folder / "pki"))
         users = {PUSHER[0]: PUSHER[1], ALICE[0]: ALICE[1]}
@@ -989,9 +991,8 @@ class _InNode:
     """The node's namespaces as control_plane.Namespace and registries.Namespace: processes
     in the mount and network namespaces, Python sockets in the network namespace."""
 
-    def __init__(self, mounts: netns.PrivateMounts, workdir: Path) -> None:
+    def __init__(self, mounts: netns.PrivateMounts) -> None:
         self._mounts = mounts
-        self._workdir = workdir
 
     @property
     def prefix(self) -> list[str]:
