@@ -30,12 +30,11 @@ PROVISION = ROOT / "tools" / "provision.sh"
 sys.path.insert(0, str(ROOT))
 
 from tests.support.control_plane import ControlPlaneError  # noqa: E402  (the checkout's root)
-from tests.support.node import ALICE, Node, NodeError  # noqa: E402
+from tests.support.node import ALICE, PASSWORD_VARIABLE, Node, NodeError  # noqa: E402
 from tests.support.registries import RegistryError  # noqa: E402
 
 SHOP, VAULT = "shop", "vault"
 WAIT_S = 240.0  # the kubelet's pull back-off doubles from 10 s; a fix waits for its retry
-PASSWORD_VARIABLE = "REGISTRY_PASSWORD"
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff")
 
 
@@ -94,14 +93,13 @@ class Shop:
         self.node = node
         self.private = node.basic.hostport  # htpasswd over TLS
         self.tokens = node.token.hostport  # token auth over TLS
-        # The password stays in a variable: shown as "$REGISTRY_PASSWORD", never printed.
-        self.env = {PASSWORD_VARIABLE: ALICE[1]}
 
     def sh(
         self, command: str, note: str = "", check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         say(f"$ {command}" + (f"   # {note}" if note else ""))
-        r = self.node.shell(command, env=self.env)
+        # The registry password is in $REGISTRY_PASSWORD (Node.env), never in a command line.
+        r = self.node.shell(command)
         for text in (r.stdout, r.stderr):
             if text.strip():
                 say(text.rstrip("\n"))

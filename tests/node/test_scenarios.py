@@ -23,11 +23,12 @@ from pathlib import Path
 import pytest
 
 from tests.node.scenarios import DEPLOYMENT_REPLICAS, Json, Scenario, Shop
-from tests.support.node import ALICE, APP_MESSAGE, Node, NodeError
+from tests.support.node import ALICE, APP_MESSAGE, PASSWORD_VARIABLE, Node, NodeError
 from tests.support.plugin import PluginRunner
 
 FIX_TIMEOUT_S = 330.0  # the kubelet's pull back-off reaches 5 minutes at most
-PLACEHOLDERS = {"<username>": ALICE[0], "<password>": ALICE[1]}
+# The password goes in as the shell variable Node.env() sets: commands never print it.
+PLACEHOLDERS = {"<username>": ALICE[0], "<password>": f'"${PASSWORD_VARIABLE}"'}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -445,7 +446,7 @@ class Fix:
 def fill(command: str) -> str:
     """The printed command with its placeholders filled in; nothing else changes."""
     for placeholder, value in PLACEHOLDERS.items():
-        command = command.replace(placeholder, shlex.quote(value))
+        command = command.replace(placeholder, value)
     left = re.findall(r"<[a-z-]+>", command)
     assert not left, f"unfilled placeholders {left} in: {command}"
     return command

@@ -89,6 +89,7 @@ STOP_TIMEOUT_S = 15.0
 # plain search, and random, so the plugin's redaction never hides a name in the output.
 PUSHER = ("pusher", "Pusher-pw-" + secrets.token_hex(4))
 ALICE = ("alice", "Alice-pw-" + secrets.token_hex(4))  # may pull everything
+PASSWORD_VARIABLE = "REGISTRY_PASSWORD"  # ALICE's password, in Node.env()
 
 T = TypeVar("T")
 
@@ -477,6 +478,7 @@ class Node:
         self._containerd: _Proc | None = None
         self._kubelet: _Proc | None = None
         self._cluster: Cluster | None = None
+        self._kubeconfig: Path | None = None
         self._app_layout: Path | None = None
         self._pushed: set[str] = set()
         self._lock = threading.Lock()
@@ -491,9 +493,10 @@ class Node:
 
     @property
     def kubeconfig(self) -> Path:
-        if self.control_plane is None:
+        """The admin kubeconfig, written once: clients in parallel threads read it."""
+        if self._kubeconfig is None:
             raise NodeError("the node is not started")
-        return self.control_plane.kubeconfig("admin")
+        return self._kubeconfig
 
     @property
     def cluster(self) -> Cluster:
@@ -590,6 +593,7 @@ class Node:
             ],
         )
         self.control_plane.start()
+        self._kubeconfig = self.control_plane.kubeconfig("admin")
 
     def _start_registries(self) -> None:
         assert self.mounts is not None
@@ -773,11 +777,13 @@ class Node:
 
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """The environment for kubectl and the plugin: this interpreter's scripts first on
-        PATH, the node's admin kubeconfig, and kubectl's cache in the node's folder."""
+        PATH, the node's admin kubeconfig, kubectl's cache in the node's folder, and the
+        registry user's password in $REGISTRY_PASSWORD (commands name it, never print it)."""
         env = dict(os.environ)
         env["PATH"] = os.pathsep.join([sysconfig.get_path("scripts"), env.get("PATH", "")])
         env["KUBECONFIG"] = str(self.kubeconfig)
         env["KUBECACHEDIR"] = str(self._dir() / "kube-cache")
+        env[PASSWORD_VARIABLE] = ALICE[1]
         env.pop("KUBERNETES_SERVICE_HOST", None)
         env.update(extra or {})
         return env
