@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kubectl_pullsecret.verdicts.catalogue import Problem, Severity
+from kubectl_pullsecret.verdicts.groups import codes, group_id, group_reports
 from kubectl_pullsecret.verdicts.image import CheckReport
 from kubectl_pullsecret.verdicts.pod import ContainerReport
 from kubectl_pullsecret.verdicts.secret import SecretView
@@ -82,39 +83,65 @@ def _state(report: ContainerReport) -> str:
     return f"{report.state} (latent)" if report.latent and report.has_findings else report.state
 
 
+def _container(report: ContainerReport) -> str:
+    if report.kind == "containers":
+        return report.container
+    return f"{report.container} ({report.kind.removesuffix('Containers')})"
+
+
 def diagnose_table(reports: Sequence[ContainerReport], wide: bool, no_headers: bool) -> str:
-    headers = ["NAMESPACE", "POD", "CONTAINER", "IMAGE", "REGISTRY", "STATE", "PROBLEMS"]
+    """One row and one block per group: a workload's Pods that fail the same way read once."""
+    headers = [
+        "NAMESPACE",
+        "WORKLOAD",
+        "CONTAINER",
+        "IMAGE",
+        "REGISTRY",
+        "STATE",
+        "PODS",
+        "PROBLEMS",
+    ]
     if wide:
-        headers += ["REPOSITORY", "SECRETS", "SERVICEACCOUNT", "CREDENTIALS"]
+        headers += ["POD-NAMES", "REPOSITORY", "SECRETS", "SERVICEACCOUNT", "CREDENTIALS"]
+    groups = group_reports(reports)
     rows = []
-    for r in reports:
-        container = (
-            r.container
-            if r.kind == "containers"
-            else f"{r.container} ({r.kind.removesuffix('Containers')})"
-        )
+    for group in groups:
+        r = group.first
+        states = ",".join(dict.fromkeys(_state(m) for m in group.reports))
         row = [
             r.namespace,
-            r.pod,
-            container,
+            r.workload,
+            _container(r),
             r.image,
             r.registry or "-",
-            _state(r),
+            states,
+            group.share,
             _codes(r.problems),
         ]
         if wide:
             creds = ",".join(f"{c.secret}:{c.key}" for c in r.credentials) or "-"
-            row += [r.repository or "-", ",".join(r.secrets) or "-", r.service_account, creds]
+            row += [
+                ",".join(group.pods) or "-",
+                r.repository or "-",
+                ",".join(r.secrets) or "-",
+                r.service_account,
+                creds,
+            ]
         rows.append(row)
     text = table(headers, rows, no_headers)
     if no_headers:
         return text
     details: list[str] = []
-    for r in reports:
+    for group in groups:
+        r = group.first
         if not r.problems and not r.credentials:
             continue
         details.append("")
-        details.append(terminal_safe(f"{r.namespace}/{r.pod} {r.container}: {r.image}"))
+        if r.template:
+            share = f" ({group.share}: its pod template, judged as a new Pod would pull)"
+        else:
+            share = "" if r.owners.top is None else f" ({group.share} Pods)"
+        details.append(terminal_safe(f"{r.namespace}/{r.workload} {r.container}: {r.image}{share}"))
         if r.credentials:
             offered = ", ".join(
                 f"{c.secret} (key {c.key}, user {c.username or '<empty>'})" for c in r.credentials
@@ -125,6 +152,7 @@ def diagnose_table(reports: Sequence[ContainerReport], wide: bool, no_headers: b
 
 
 def diagnose_document(reports: Sequence[ContainerReport]) -> dict[str, Any]:
+    groups = group_reports(reports)
     return {
         "apiVersion": API_VERSION,
         "kind": "PullSecretDiagnosis",
@@ -147,8 +175,23 @@ def diagnose_document(reports: Sequence[ContainerReport]) -> dict[str, Any]:
                     for c in r.credentials
                 ],
                 "problems": [p.as_dict() for p in r.problems],
+                "owners": [{"kind": o.kind, "name": o.name} for o in r.owners.owners],
+                "template": r.template,
+                "group": group_id(r),
             }
             for r in reports
+        ],
+        "groups": [
+            {
+                "id": g.id,
+                "namespace": g.first.namespace,
+                "workload": g.first.workload,
+                "container": g.first.container,
+                "codes": list(codes(g.first)),
+                "pods": list(g.pods),
+                "workloadPods": g.total,
+            }
+            for g in groups
         ],
     }
 

@@ -64,13 +64,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings=_SETTINGS,
 )
-diagnose_app = typer.Typer(
-    help="Diagnose image pull failures.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    context_settings=_SETTINGS,
-)
-app.add_typer(diagnose_app, name="diagnose")
 
 debugging = {"on": False}  # read by main() to decide on a traceback
 
@@ -118,15 +111,25 @@ def _verify_request(
     )
 
 
-# --- diagnose pod -----------------------------------------------------------------------------
+# --- diagnose ---------------------------------------------------------------------------------
 
 
+@app.command()
 @kubectl_flags
-def diagnose_pod(
+def diagnose(
+    resource: Annotated[
+        str,
+        typer.Argument(
+            metavar="TYPE[/NAME]",
+            help="pod (po), deployment (deploy), statefulset (sts), daemonset (ds), "
+            "replicaset (rs), job, cronjob (cj); or TYPE/NAME.",
+        ),
+    ],
     name: Annotated[
         str | None,
         typer.Argument(
-            help="A Pod to report, healthy or not. Without it: every Pod with a pull problem."
+            metavar="NAME",
+            help="One object, healthy or not. Without it: every one of TYPE with a pull problem.",
         ),
     ] = None,
     all_namespaces: AllNamespaces = False,
@@ -142,18 +145,25 @@ def diagnose_pod(
     *,
     connection: KubeOptions,
 ) -> None:
-    """Report, per container, which registry has no usable credential, why, and the fix."""
+    """Report which container, pulling from which registry, lacks working credentials, why,
+    and the fix; findings of a workload's Pods are grouped by workload."""
     _setup(debug)
-    if name and all_namespaces:
-        fail("a Pod cannot be retrieved by name across all namespaces; drop -A or NAME")
-    if name and selector:
+    from kubectl_pullsecret.cluster.workloads import POD, parse_target
+
+    target = parse_target(resource, name)
+    if target.name and all_namespaces:
+        fail(
+            f"a {target.kind.singular} cannot be retrieved by name across all namespaces; "
+            "drop -A or NAME"
+        )
+    if target.name and selector:
         fail("NAME and --selector cannot be combined")
     from kubectl_pullsecret import render
-    from kubectl_pullsecret.commands.diagnose import diagnose
+    from kubectl_pullsecret.commands.diagnose import diagnose as run_diagnosis
 
-    result = diagnose(
+    result = run_diagnosis(
         connection,
-        name,
+        target,
         all_namespaces,
         selector,
         _verify_request(verify, insecure_registry, registry_ca, connection),
@@ -166,13 +176,9 @@ def diagnose_pod(
         _emit(render.diagnose_table(reports, output is Output.wide, no_headers))
     elif not no_headers:
         where = "any namespace" if all_namespaces else f"namespace {result.namespace}"
-        typer.echo(f"No Pods with image pull problems found in {where}.", err=True)
+        what = "Pods" if target.kind is POD else f"{target.kind.resource}"
+        typer.echo(f"No {what} with image pull problems found in {where}.", err=True)
     raise typer.Exit(_exit_for([p for r in reports for p in r.problems]))
-
-
-diagnose_app.command("pod")(diagnose_pod)
-diagnose_app.command("pods", hidden=True)(diagnose_pod)
-diagnose_app.command("po", hidden=True)(diagnose_pod)
 
 
 # --- show -------------------------------------------------------------------------------------

@@ -93,13 +93,37 @@ def complete(args: Sequence[str]) -> tuple[list[str], int]:
     if _is_group(command):
         names = [n for n, c in command.commands.items() if not c.hidden]
         return sorted(n for n in names if n.startswith(current)), NO_FILE
+    if path == ["diagnose"]:
+        return _diagnose_words(positionals, current, given), NO_FILE
     if positionals:
         return [], NO_FILE
-    if path[-2:] == ["diagnose", "pod"] or path[-2:] == ["diagnose", "pods"]:
-        return _cluster_names("pods", current, given), NO_FILE
     if path == ["show"]:
         return _cluster_names("secrets", current, given), NO_FILE
     return [], NO_FILE
+
+
+def _diagnose_words(positionals: list[str], current: str, given: dict[str, str]) -> list[str]:
+    """`diagnose TYPE NAME` or `diagnose TYPE/NAME`: workload types, then names from the cluster."""
+    from kubectl_pullsecret.cluster.workloads import KINDS, parse_target
+    from kubectl_pullsecret.errors import CommandError
+
+    typed, slash, _ = current.partition("/")
+    if len(positionals) > 1 or (positionals and slash):
+        return []
+    try:
+        kind = parse_target(positionals[0] if positionals else typed, None).kind
+    except CommandError:
+        kind = None
+    if positionals and kind is not None:
+        return _cluster_names(kind.resource, current, given)
+    if slash and kind is not None:
+        return [
+            f"{typed}/{n}"
+            for n in _cluster_names(kind.resource, "", given)
+            if f"{typed}/{n}".startswith(current)
+        ]
+    words = [name for k in KINDS for name in k.names]
+    return sorted(w for w in words if w.startswith(current))
 
 
 def _values_for(
@@ -156,7 +180,10 @@ def _lookup(source: str, given: dict[str, str]) -> list[str]:
                 )
             ]
         else:
-            items = client.list_all(core_path(source, client.namespace))
+            from kubectl_pullsecret.cluster.workloads import KINDS
+
+            kind = next(k for k in KINDS if k.resource == source)
+            items = client.list_all(kind.path(client.namespace))
     finally:
         client.close()
     return [str((item.get("metadata") or {}).get("name", "")) for item in items]

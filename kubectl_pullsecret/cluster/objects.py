@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from kubectl_pullsecret.cluster.workloads import WorkloadKind
 from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts
 from kubectl_pullsecret.kubelet.docker_config import (
     PULL_SECRET_TYPES,
@@ -27,6 +28,7 @@ from kubectl_pullsecret.kubelet.pod import (
     SecretFetch,
     SecretStatus,
 )
+from kubectl_pullsecret.verdicts.facts import Workload
 
 _CONTAINER_KINDS = (
     ("initContainers", "initContainerStatuses"),
@@ -85,10 +87,7 @@ def pod_facts(pod: dict[str, Any]) -> PodFacts:
                     or ("Completed" if terminated else ""),
                 )
             )
-    owner = next(
-        (_dict(o) for o in _list(metadata.get("ownerReferences")) if _dict(o).get("controller")),
-        {},
-    )
+    owner = controller_of(pod)
     return PodFacts(
         namespace=_str(metadata.get("namespace")),
         name=_str(metadata.get("name")),
@@ -102,7 +101,76 @@ def pod_facts(pod: dict[str, Any]) -> PodFacts:
         statuses=tuple(statuses),
         owner_kind=_str(owner.get("kind")),
         owner_name=_str(owner.get("name")),
+        owner_api_version=_str(owner.get("apiVersion")),
         template_hash=_str(_dict(metadata.get("labels")).get("pod-template-hash")),
+    )
+
+
+def label_selector(selector: Any) -> str:
+    """A LabelSelector ({matchLabels, matchExpressions}) as the string the API takes."""
+    terms = [f"{k}={v}" for k, v in _dict(_dict(selector).get("matchLabels")).items()]
+    for expression in _list(_dict(selector).get("matchExpressions")):
+        expression = _dict(expression)
+        key, operator = _str(expression.get("key")), _str(expression.get("operator"))
+        values = ",".join(_str(v) for v in _list(expression.get("values")))
+        terms.append(
+            {
+                "In": f"{key} in ({values})",
+                "NotIn": f"{key} notin ({values})",
+                "Exists": key,
+                "DoesNotExist": f"!{key}",
+            }.get(operator, "")
+        )
+    return ",".join(t for t in terms if t)
+
+
+def controller_of(obj: dict[str, Any]) -> dict[str, Any]:
+    """The ownerReference marked `controller: true`, or {}."""
+    references = _list(_dict(obj.get("metadata")).get("ownerReferences"))
+    return next((_dict(o) for o in references if _dict(o).get("controller")), {})
+
+
+def _at(obj: Any, path: tuple[str, ...]) -> dict[str, Any]:
+    for key in path:
+        obj = _dict(obj).get(key)
+    return _dict(obj)
+
+
+def workload_facts(kind: WorkloadKind, obj: dict[str, Any]) -> Workload:
+    """A workload object as the verdicts need it: its template, size and update strategy."""
+    metadata, spec, status = (
+        _dict(obj.get("metadata")),
+        _dict(obj.get("spec")),
+        _dict(obj.get("status")),
+    )
+    namespace, name = _str(metadata.get("namespace")), _str(metadata.get("name"))
+    if kind.kind == "DaemonSet":
+        replicas: int | None = _int(status.get("desiredNumberScheduled"))
+    elif kind.kind == "Job":
+        replicas = sum(_int(status.get(k)) for k in ("active", "succeeded", "failed")) or None
+    elif kind.kind == "CronJob":
+        replicas = None  # its Pods belong to its Jobs
+    elif "replicas" in status:
+        replicas = _int(status.get("replicas"))
+    else:
+        replicas = _int(spec["replicas"]) if "replicas" in spec else 1
+    strategy = _str(_dict(spec.get("updateStrategy") or spec.get("strategy")).get("type"))
+    if not strategy and kind.kind in ("StatefulSet", "DaemonSet"):
+        strategy = "RollingUpdate"
+    template = _at(obj, kind.template_path[:-1]).get(kind.template_path[-1])
+    template_facts = pod_facts(
+        {"metadata": {"namespace": namespace, "name": name}, "spec": _dict(template).get("spec")}
+    )
+    selector = label_selector(spec.get("selector"))
+    return Workload(
+        kind.kind,
+        namespace,
+        name,
+        replicas,
+        strategy,
+        template_facts,
+        selector,
+        kind.template_path,
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from kubectl_pullsecret.cluster.client import KubeClient
 from kubectl_pullsecret.cluster.gather import gather_diagnosis
 from kubectl_pullsecret.cluster.kubeconfig import KubeOptions
+from kubectl_pullsecret.cluster.workloads import POD, Target
 from kubectl_pullsecret.commands.verify import VerifyRequest, verified_reports
 from kubectl_pullsecret.secrecy import remember
 from kubectl_pullsecret.verdicts.pod import ContainerReport, diagnose_pod
@@ -28,23 +29,23 @@ def log_stats(client: KubeClient) -> None:
 
 def diagnose(
     connection: KubeOptions,
-    name: str | None,
+    target: Target,
     all_namespaces: bool,
     selector: str | None,
     verify: VerifyRequest | None,
 ) -> Diagnosis:
-    """With a name: that Pod's every container. Otherwise the containers with findings."""
+    """A Pod by name: its every container. Otherwise the containers with findings."""
     client = KubeClient(connection)
     try:
         gathered = gather_diagnosis(
-            client, None if all_namespaces else client.namespace, name, selector
+            client, None if all_namespaces else client.namespace, target, selector
         )
     finally:
         log_stats(client)
         client.close()
     remember(gathered.sensitive)
     reports = [r for ctx in gathered.contexts for r in diagnose_pod(ctx)]
-    if name is None:
+    if target.kind is not POD or target.name is None:
         reports = [r for r in reports if r.has_findings]
     if verify is not None:
         reports = verified_reports(verify, reports)

@@ -56,6 +56,8 @@ class PodFacts:
     pull_secret_names: tuple[str, ...] = ()
     containers: tuple[ContainerSpec, ...] = ()
     statuses: tuple[ContainerStatus, ...] = ()
+    # Its controller (metadata.ownerReferences with controller: true), if any.
     owner_kind: str = ""
     owner_name: str = ""
+    owner_api_version: str = ""
     template_hash: str = ""  # label pod-template-hash, to name a Deployment from its ReplicaSet

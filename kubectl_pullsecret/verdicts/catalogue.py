@@ -176,23 +176,30 @@ def auth_field_mismatch(subject: str, key: str) -> Problem:
 # --- the Pod's credentials for one image ----------------------------------------------------
 
 
-def no_pull_secrets(repository: str, said: str, hint: str) -> Problem:
+def no_pull_secrets(
+    whose: str, repository: str, said: str, hint: str, severity: Severity = Severity.ERROR
+) -> Problem:
     return Problem(
         Code.NO_PULL_SECRETS,
-        Severity.ERROR,
-        f"the Pod has no imagePullSecrets, so the kubelet pulls {repository} anonymously (or "
-        f"with node credentials){said}",
+        severity,
+        f"{whose[0].upper()}{whose[1:]} has no imagePullSecrets, so the kubelet pulls "
+        f"{repository} anonymously (or with node credentials){said}",
         hint,
     )
 
 
 def no_credentials_for_registry(
-    subject: str, covered: str, near_misses: str, hint: str, anonymous: str = ""
+    subject: str,
+    covered: str,
+    near_misses: str,
+    hint: str,
+    anonymous: str = "",
+    severity: Severity = Severity.ERROR,
 ) -> Problem:
     """`subject` says what lacks the credentials and ends with what was searched."""
     return Problem(
         Code.NO_CREDENTIALS_FOR_REGISTRY,
-        Severity.ERROR,
+        severity,
         f"{subject} cover: {covered}.{anonymous}{near_misses}",
         hint,
     )

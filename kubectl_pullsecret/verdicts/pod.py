@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from kubectl_pullsecret.kubelet.admission import not_admitted
+from kubectl_pullsecret.kubelet.admission import admitted_pull_secrets, not_admitted
 from kubectl_pullsecret.kubelet.credential_providers import provider_for
 from kubectl_pullsecret.kubelet.image_ref import ImageRef, InvalidImageName, parse_image
 from kubectl_pullsecret.kubelet.keyring import Credential, Keyring, near_misses
@@ -29,7 +29,7 @@ from kubectl_pullsecret.kubelet.pod import ContainerSpec, ContainerStatus, PodFa
 from kubectl_pullsecret.secrecy import scrub
 from kubectl_pullsecret.verdicts import catalogue
 from kubectl_pullsecret.verdicts.catalogue import Problem, Severity
-from kubectl_pullsecret.verdicts.facts import PodContext
+from kubectl_pullsecret.verdicts.facts import OwnerChain, PodContext
 from kubectl_pullsecret.verdicts.fixes import (
     DOCKER_HUB_SERVER,
     add_pull_secret_hint,
@@ -69,6 +69,9 @@ class ContainerReport:
     problems: tuple[Problem, ...]
     secrets: tuple[str, ...]
     service_account: str
+    owners: OwnerChain = field(default_factory=OwnerChain)
+    # Judged from a pod template (no Pod is failing): what a new Pod would meet.
+    template: bool = False
     # The credentials themselves, for --verify; never rendered.
     offered: tuple[Credential, ...] = field(default=(), repr=False, compare=False)
     image_ref: ImageRef | None = field(default=None, repr=False, compare=False)
@@ -76,6 +79,12 @@ class ContainerReport:
     @property
     def has_findings(self) -> bool:
         return any(p.severity is not Severity.INFO for p in self.problems)
+
+    @property
+    def workload(self) -> str:
+        """Who the finding belongs to: the top-level owner, or the Pod itself."""
+        top = self.owners.top
+        return top.label if top is not None else f"pod/{self.pod}"
 
 
 @dataclass
@@ -92,21 +101,39 @@ class _PodFindings:
     arrived: list[str]  # reported missing by the kubelet, present now
 
 
+TEMPLATE_STATE = "PodTemplate"
+
+
+def _whose(ctx: PodContext) -> str:
+    """What the pull secrets belong to, as the verdicts' texts name it."""
+    if ctx.template_of is not None:
+        return f"the pod template of {ctx.template_of.label}"
+    return "this Pod"
+
+
 def _first_registry(pod: PodFacts) -> str:
     return next(iter(registries_of(pod)), "<registry>")
 
 
+def pull_secret_names(ctx: PodContext) -> tuple[str, ...]:
+    """The Pod's list; for a template, the list a new Pod gets once admission has run."""
+    if ctx.template_of is None:
+        return ctx.pod.pull_secret_names
+    return admitted_pull_secrets(ctx.pod.pull_secret_names, ctx.service_account)
+
+
 def _secret_problems(ctx: PodContext) -> _PodFindings:
     pod = ctx.pod
+    names = pull_secret_names(ctx)
     findings = _PodFindings(Keyring(), [], [], [], [], [], [], [])
     reported_missing: set[str] = set()
     for event in ctx.events:
         if event.reason == FAILED_TO_RETRIEVE_PULL_SECRET:
             reported_missing.update(parse_missing_pull_secrets(event.message))
 
-    if any(not n for n in pod.pull_secret_names):
+    if any(not n for n in names):
         findings.problems.append(catalogue.empty_pull_secret_name())
-    for name in dict.fromkeys(n for n in pod.pull_secret_names if n):
+    for name in dict.fromkeys(n for n in names if n):
         findings.consulted.append(name)
         fetch = ctx.secrets.get(name)
         subject = f'Secret "{name}"'
@@ -177,20 +204,20 @@ def _service_account_problem(ctx: PodContext, failing_without_creds: bool) -> Pr
     sa = ctx.service_account
     pod = ctx.pod
     missing = not_admitted(pod.pull_secret_names, sa)
-    if sa is None or not missing:
+    if sa is None or not missing or (ctx.template_of is not None and not pod.pull_secret_names):
         return None
     if pod.pull_secret_names:
         why = "the Pod lists its own imagePullSecrets, and admission never merges the two lists"
         hint = (
             "add them to the pod template's imagePullSecrets "
-            f"({add_pull_secret_to_template(pod, missing[0])})"
+            f"({add_pull_secret_to_template(pod, ctx.owners, missing[0])})"
         )
     else:
         why = (
             "admission copies them only when a Pod is created, so this Pod was created before "
             "they were added to the ServiceAccount"
         )
-        hint = f"re-create the Pod: {recreate_hint(pod)}"
+        hint = f"re-create the Pod: {recreate_hint(pod, ctx.owners)}"
     return catalogue.service_account_secrets_not_applied(
         sa.name,
         ", ".join(missing),
@@ -241,10 +268,13 @@ def diagnose_pod(ctx: PodContext) -> list[ContainerReport]:
     findings = _secret_problems(ctx)
     statuses = {(s.kind, s.name): s for s in pod.statuses}
     reports: list[ContainerReport] = []
+    prospective = ctx.template_of is not None
     for spec in pod.containers:
         status = statuses.get((spec.kind, spec.name))
-        state = _state_of(status, pod)
-        failing = state in PULL_FAILURE_REASONS
+        # A template is judged as the pull a new Pod would make: as if it were failing now,
+        # with no runtime error to read.
+        state = TEMPLATE_STATE if prospective else _state_of(status, pod)
+        failing = prospective or state in PULL_FAILURE_REASONS
         latent = pod.phase == "Running" and not failing
         problems: list[Problem] = []
         creds: list[Credential] = []
@@ -290,6 +320,8 @@ def diagnose_pod(ctx: PodContext) -> list[ContainerReport]:
                 problems=tuple(pod_level + problems),
                 secrets=tuple(findings.consulted),
                 service_account=pod.service_account,
+                owners=ctx.owners,
+                template=prospective,
                 offered=tuple(creds),
                 image_ref=image,
             )
@@ -384,12 +416,15 @@ def _no_credentials(
         sa_has = sa is not None and sa.status is SecretStatus.FOUND and sa.pull_secret_names
         new_name = sa.pull_secret_names[0] if sa_has and sa is not None else "regcred"
         hint = (
-            f"re-create the Pod so that admission copies the ServiceAccount's secrets: {recreate_hint(pod)}"
+            "re-create the Pod so that admission copies the ServiceAccount's secrets: "
+            + recreate_hint(pod, ctx.owners)
             if sa_has
             else f"{create_secret_command(new_name, pod.namespace, server)}; then "
-            + add_pull_secret_hint(pod, new_name, sa)
+            + add_pull_secret_hint(pod, ctx.owners, new_name, sa)
         )
-        return [catalogue.no_pull_secrets(image.repository, said, hint)]
+        # A template without secrets most often pulls public images: nothing says otherwise.
+        severity = Severity.INFO if ctx.template_of is not None else Severity.ERROR
+        return [catalogue.no_pull_secrets(_whose(ctx), image.repository, said, hint, severity)]
     all_creds = findings.keyring.all_credentials()
     covered = sorted({c.key for c in all_creds})
     misses = near_misses(image.repository, all_creds)
@@ -406,14 +441,20 @@ def _no_credentials(
         new_name = new_secret_name(image, pod.pull_secret_names)
         hint = (
             f"{create_secret_command(new_name, pod.namespace, server)}; then "
-            + add_pull_secret_hint(pod, new_name, ctx.service_account)
+            + add_pull_secret_hint(pod, ctx.owners, new_name, ctx.service_account)
         )
     return [
         catalogue.no_credentials_for_registry(
-            f"no pull secret of this Pod has credentials for {image.domain} (repository "
+            f"no pull secret of {_whose(ctx)} has credentials for {image.domain} (repository "
             f"{image.repository}); its secrets ({', '.join(findings.consulted)})",
             ", ".join(covered) if covered else "no registry at all",
             miss_text,
             hint,
+            # Without a failed pull, the registry may still serve the image to anyone.
+            severity=Severity.WARNING if ctx.template_of is not None else Severity.ERROR,
+            anonymous=" A new Pod would pull anonymously: it fails unless the registry serves "
+            "the image to anyone."
+            if ctx.template_of is not None
+            else "",
         )
     ]

@@ -153,7 +153,7 @@ class Diagnosis:
         found = [
             r
             for r in self.rows
-            if (r["NAMESPACE"], r["POD"]) == (ns, pod)
+            if (r["NAMESPACE"], r["WORKLOAD"]) == (ns, f"pod/{pod}")
             and r["CONTAINER"] in (container, f"{container} (init)")
         ]
         assert len(found) == 1, f"{ns}/{pod} {container} in:\n{self.table.stdout}"
@@ -164,7 +164,7 @@ class Diagnosis:
 
     def details(self, ns: str, pod: str, container: str) -> str:
         """The detail block under the table for one container."""
-        head = f"{ns}/{pod} {container}: "
+        head = f"{ns}/pod/{pod} {container}: "
         blocks = self.table.stdout.split("\n\n")
         found = [b for b in blocks if b.startswith(head)]
         assert len(found) == 1, f"no details for {head!r} in:\n{self.table.stdout}"
@@ -186,6 +186,12 @@ def parse_table(text: str) -> list[dict[str, str]]:
         }
         for line in lines[1:]
     ]
+
+
+def pod_of(row: dict[str, str]) -> str:
+    """The Pod of a table row about a Pod without an owner (WORKLOAD pod/NAME)."""
+    assert row["WORKLOAD"].startswith("pod/"), row
+    return row["WORKLOAD"].removeprefix("pod/")
 
 
 def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
@@ -280,11 +286,12 @@ def test_seed_regcred_missing(run_plugin: PluginRunner, cluster: Cluster, namesp
     assert d.rows == [
         {
             "NAMESPACE": ns,
-            "POD": "nginx-pod",
+            "WORKLOAD": "pod/nginx-pod",
             "CONTAINER": "app",
             "IMAGE": SEED_IMAGE,
             "REGISTRY": "private-registry.io",
             "STATE": "ImagePullBackOff",
+            "PODS": "1 of 1",
             "PROBLEMS": "SecretNotFound",
         }
     ]
@@ -842,7 +849,7 @@ def test_running_pod_with_restarted_container_in_backoff(
 
     d = diagnose(run_plugin, "-n", ns)
     assert d.rc == 1
-    assert [(r["POD"], r["CONTAINER"]) for r in d.rows] == [("web", "sidecar")]
+    assert [(pod_of(r), r["CONTAINER"]) for r in d.rows] == [("web", "sidecar")]
     row = d.row(ns, "web", "sidecar")
     assert (row["STATE"], row["PROBLEMS"]) == ("ImagePullBackOff", "CredentialsRejected")
     item = d.item(ns, "web", "sidecar")
@@ -874,7 +881,7 @@ def test_healthy_pods_listed_only_by_name(
     failing_pod(cluster, ns, "broken", image, ["regcred"], unauthorized(image))
     d = diagnose(run_plugin, "-n", ns)
     assert d.rc == 1
-    assert [r["POD"] for r in d.rows] == ["broken"]
+    assert [pod_of(r) for r in d.rows] == ["broken"]
     assert [i["pod"] for i in d.doc["items"]] == ["broken"]
 
     d = diagnose(run_plugin, "healthy-a", "-n", ns)
@@ -882,11 +889,12 @@ def test_healthy_pods_listed_only_by_name(
     assert d.rows == [
         {
             "NAMESPACE": ns,
-            "POD": "healthy-a",
+            "WORKLOAD": "pod/healthy-a",
             "CONTAINER": "app",
             "IMAGE": image,
             "REGISTRY": "reg.example.com",
             "STATE": "Running",
+            "PODS": "1 of 1",
             "PROBLEMS": "-",
         }
     ]
@@ -910,14 +918,14 @@ def test_all_namespaces(run_plugin: PluginRunner, cluster: Cluster, namespace: s
     d = diagnose(run_plugin, "-A")
     assert d.rc == 1
     expected = [(ns, f"broken-{i}") for i, ns in enumerate(spaces)]
-    assert sorted((r["NAMESPACE"], r["POD"]) for r in d.rows_in(*spaces)) == sorted(expected)
+    assert sorted((r["NAMESPACE"], pod_of(r)) for r in d.rows_in(*spaces)) == sorted(expected)
     assert sorted((i["namespace"], i["pod"]) for i in d.items_in(*spaces)) == sorted(expected)
     for i, ns in enumerate(spaces):
         assert codes(d.item(ns, f"broken-{i}", "app")) == ["SecretNotFound"]
 
     # Without -A, only the current namespace.
     d = diagnose(run_plugin, "-n", spaces[1])
-    assert {(r["NAMESPACE"], r["POD"]) for r in d.rows} == {(spaces[1], "broken-1")}
+    assert {(r["NAMESPACE"], pod_of(r)) for r in d.rows} == {(spaces[1], "broken-1")}
     assert [(i["namespace"], i["pod"]) for i in d.doc["items"]] == [(spaces[1], "broken-1")]
 
 
@@ -943,11 +951,11 @@ def test_label_selector(run_plugin: PluginRunner, cluster: Cluster, namespace: s
 
     d = diagnose(run_plugin, "-n", ns, "-l", "app=web")
     assert d.rc == 1
-    assert sorted(r["POD"] for r in d.rows) == ["web-1", "web-2", "web-run"]
+    assert sorted(pod_of(r) for r in d.rows) == ["web-1", "web-2", "web-run"]
     assert sorted(i["pod"] for i in d.doc["items"]) == ["web-1", "web-2", "web-run"]
 
     d = diagnose(run_plugin, "-A", "-l", "app=db")
-    assert sorted(r["POD"] for r in d.rows_in(ns)) == ["db-1", "db-run"]
+    assert sorted(pod_of(r) for r in d.rows_in(ns)) == ["db-1", "db-run"]
     assert sorted(i["pod"] for i in d.items_in(ns)) == ["db-1", "db-run"]
 
     d = diagnose(run_plugin, "-n", ns, "-l", "app=none")

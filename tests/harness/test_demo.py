@@ -55,7 +55,7 @@ def table_rows(stdout: str, command: str) -> list[list[str]]:
     """The rows of the table printed right after `command` (its header line skipped)."""
     after = stdout[stdout.index(command) + len(command) :]
     lines = after.split("\n\n", 1)[0].splitlines()
-    assert lines[0].split()[:2] == ["NAMESPACE", "POD"], lines[0]
+    assert lines[0].split()[:2] == ["NAMESPACE", "WORKLOAD"], lines[0]
     return [re.split(r"\s{2,}", line.strip()) for line in lines[1:]]
 
 
@@ -86,13 +86,13 @@ def test_demo_shows_the_three_diagnoses(control_plane_assets: Path) -> None:
         assert command in out, command
 
     rows = table_rows(out, "$ kubectl pullsecret diagnose pod -A\n")
-    by_pod = {row[1]: row for row in rows}
+    by_pod = {row[1].removeprefix("pod/"): row for row in rows}
     assert sorted(by_pod) == ["frontend", "nginx-pod", "payments"]
     assert by_pod["nginx-pod"][-1] == "SecretNotFound"
     assert by_pod["payments"][-1] == "NoCredentialsForRegistry"
     assert by_pod["frontend"][-1] == "NoCredentialsForRegistry"
     for row in rows:
-        assert row[0] == "shop" and row[-2] == "ImagePullBackOff", row
+        assert row[0] == "shop" and row[-3] == "ImagePullBackOff" and row[-2] == "1 of 1", row
 
     # The three explanations.
     assert (
