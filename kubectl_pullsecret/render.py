@@ -151,36 +151,36 @@ def diagnose_table(reports: Sequence[ContainerReport], wide: bool, no_headers: b
     return text + "\n".join(details) + ("\n" if details else "")
 
 
+def _report_item(r: ContainerReport) -> dict[str, Any]:
+    return {
+        "namespace": r.namespace,
+        "pod": r.pod,
+        "container": r.container,
+        "containerType": r.kind,
+        "image": r.image,
+        "repository": r.repository,
+        "registry": r.registry,
+        "state": r.state,
+        "podPhase": r.pod_phase,
+        "latent": r.latent,
+        "serviceAccount": r.service_account,
+        "secrets": list(r.secrets),
+        "credentials": [
+            {"secret": c.secret, "key": c.key, "username": c.username} for c in r.credentials
+        ],
+        "problems": [p.as_dict() for p in r.problems],
+        "owners": [{"kind": o.kind, "name": o.name} for o in r.owners.owners],
+        "template": r.template,
+        "group": group_id(r),
+    }
+
+
 def diagnose_document(reports: Sequence[ContainerReport]) -> dict[str, Any]:
     groups = group_reports(reports)
     return {
         "apiVersion": API_VERSION,
         "kind": "PullSecretDiagnosis",
-        "items": [
-            {
-                "namespace": r.namespace,
-                "pod": r.pod,
-                "container": r.container,
-                "containerType": r.kind,
-                "image": r.image,
-                "repository": r.repository,
-                "registry": r.registry,
-                "state": r.state,
-                "podPhase": r.pod_phase,
-                "latent": r.latent,
-                "serviceAccount": r.service_account,
-                "secrets": list(r.secrets),
-                "credentials": [
-                    {"secret": c.secret, "key": c.key, "username": c.username}
-                    for c in r.credentials
-                ],
-                "problems": [p.as_dict() for p in r.problems],
-                "owners": [{"kind": o.kind, "name": o.name} for o in r.owners.owners],
-                "template": r.template,
-                "group": group_id(r),
-            }
-            for r in reports
-        ],
+        "items": [_report_item(r) for r in reports],
         "groups": [
             {
                 "id": g.id,
@@ -194,6 +194,133 @@ def diagnose_document(reports: Sequence[ContainerReport]) -> dict[str, Any]:
             for g in groups
         ],
     }
+
+
+# --- check -f (preflight) -------------------------------------------------------------------
+
+
+def _source(report: ContainerReport) -> str:
+    top = report.owners.top
+    return top.manifest if top is not None else ""
+
+
+def _details(reports: Sequence[ContainerReport]) -> list[str]:
+    lines: list[str] = []
+    for r in reports:
+        if not r.problems and not r.credentials:
+            continue
+        lines.append("")
+        lines.append(
+            terminal_safe(f"{r.namespace}/{r.workload} {r.container}: {r.image} ({_source(r)})")
+        )
+        if r.credentials:
+            offered = ", ".join(
+                f"{c.secret} (key {c.key}, user {c.username or '<empty>'})" for c in r.credentials
+            )
+            lines.append(terminal_safe(f"  credentials, in the kubelet's order: {offered}"))
+        lines.extend(_problem_lines(r.problems))
+    return lines
+
+
+def preflight_table(reports: Sequence[ContainerReport], wide: bool, no_headers: bool) -> str:
+    """One row per workload container, checked or not, then the problems with their fixes."""
+    headers = ["NAMESPACE", "WORKLOAD", "CONTAINER", "IMAGE", "REGISTRY", "CREDENTIALS", "PROBLEMS"]
+    if wide:
+        headers += ["SOURCE", "REPOSITORY", "SECRETS", "SERVICEACCOUNT"]
+    rows = []
+    for r in reports:
+        row = [
+            r.namespace,
+            r.workload,
+            _container(r),
+            r.image,
+            r.registry or "-",
+            ",".join(f"{c.secret}:{c.key}" for c in r.credentials) or "-",
+            _codes(r.problems),
+        ]
+        if wide:
+            row += [_source(r), r.repository or "-", ",".join(r.secrets) or "-", r.service_account]
+        rows.append(row)
+    text = table(headers, rows, no_headers)
+    if no_headers:
+        return text
+    details = _details(reports)
+    return text + "\n".join(details) + ("\n" if details else "")
+
+
+def preflight_document(
+    reports: Sequence[ContainerReport], warnings: Sequence[str]
+) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "PullSecretPreflight",
+        "items": [{**_report_item(r), "source": _source(r)} for r in reports],
+        "warnings": list(dict.fromkeys(warnings)),
+    }
+
+
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """Text XML 1.0 can hold: control characters (hostile names) become '?'."""
+    return _XML_UNSAFE.sub("?", text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+
+
+def junit(reports: Sequence[ContainerReport], warnings: Sequence[str]) -> str:
+    """JUnit XML, one test case per workload container: a failure for every finding that makes
+    the exit code 1, so that CI systems show what the exit code says."""
+    from xml.etree import ElementTree as ET
+
+    failures = [r for r in reports if r.has_findings]
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": "kubectl-pullsecret preflight",
+            "tests": str(len(reports)),
+            "failures": str(len(failures)),
+            "errors": "0",
+            "skipped": "0",
+        },
+    )
+    for r in reports:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": _xml_text(f"{r.namespace}/{r.workload}"),
+                "name": _xml_text(f"{r.container} {r.image}"),
+                "file": _xml_text(_source(r)),
+            },
+        )
+        findings = [p for p in r.problems if p.severity is not Severity.INFO]
+        if findings:
+            first = findings[0]
+            failure = ET.SubElement(
+                case,
+                "failure",
+                {
+                    "type": first.code.value,
+                    "message": _xml_text(
+                        f"{first.severity.value} {first.code.value}: {first.message}"
+                    ),
+                },
+            )
+            failure.text = _xml_text("\n".join(_problem_lines(r.problems, indent="")))
+        elif r.problems:
+            ET.SubElement(case, "system-out").text = _xml_text(
+                "\n".join(_problem_lines(r.problems, indent=""))
+            )
+    if warnings:
+        ET.SubElement(suite, "system-err").text = _xml_text(
+            "\n".join(f"warning: {w}" for w in dict.fromkeys(warnings))
+        )
+    root = ET.Element(
+        "testsuites", {"tests": suite.get("tests", "0"), "failures": suite.get("failures", "0")}
+    )
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 # --- show -------------------------------------------------------------------------------------

@@ -80,6 +80,9 @@ def _setup(debug: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
     root.propagate = False
+    # Libraries log through the root logger (the kubernetes client's exec plugin errors, for
+    # one): only --debug shows them, filtered like ours; otherwise the error we raise says it.
+    logging.getLogger().handlers[:] = [handler if debug else logging.NullHandler()]
     debugging["on"] = debug
 
 
@@ -252,28 +255,53 @@ def show(
 @kubectl_flags
 def check(
     image: Annotated[
-        str, typer.Argument(metavar="IMAGE", help="The image, as written in the pod spec.")
-    ],
+        str | None,
+        typer.Argument(metavar="IMAGE", help="An image, as written in a pod spec (or use -f)."),
+    ] = None,
+    filenames: Annotated[
+        list[str],
+        typer.Option(
+            "-f",
+            "--filename",
+            help="Manifests to check before they are applied: a file, a folder, or - for "
+            "standard input (repeatable), as kubectl apply -f reads them.",
+            metavar="PATH",
+        ),
+    ] = [],  # noqa: B006
+    recursive: Annotated[
+        bool, typer.Option("-R", "--recursive", help="With -f: read the folders' subfolders too.")
+    ] = False,
     secrets: Annotated[
         list[str],
         typer.Option(
             "--secret",
-            help="A pull secret in the namespace (repeatable, in order).",
+            help="With IMAGE: a pull secret in the namespace (repeatable, in order).",
             metavar="NAME",
         ),
     ] = [],  # noqa: B006
     files: Annotated[
-        list[Path],
+        list[str],
         typer.Option(
             "--file",
-            "-f",
-            help="A docker config.json, .dockercfg or Secret manifest (repeatable). No cluster needed.",
-            metavar="PATH",
+            help="A docker config.json, .dockercfg or Secret manifest (repeatable). With IMAGE: "
+            "offered in order after --secret. With -f: a Secret manifest, or NAME=PATH for a "
+            "docker config, counts where the input and the cluster lack the secret NAME.",
+            metavar="[NAME=]PATH",
         ),
     ] = [],  # noqa: B006
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline", help="With -f: read nothing from the cluster; nothing leaves this machine."
+        ),
+    ] = False,
     output: Annotated[
-        CheckOutput, typer.Option("-o", "--output", help="Output format.", case_sensitive=False)
+        CheckOutput,
+        typer.Option(
+            "-o", "--output", help="Output format (wide and junit with -f).", case_sensitive=False
+        ),
     ] = CheckOutput.table,
+    no_headers: NoHeaders = False,
     verify: Verify = False,
     insecure_registry: InsecureRegistry = [],  # noqa: B006
     registry_ca: RegistryCA = None,
@@ -281,25 +309,56 @@ def check(
     *,
     connection: KubeOptions,
 ) -> None:
-    """Explain which credentials the kubelet would send for IMAGE, in its order.
+    """Check credentials before anything fails: which credentials the kubelet would send for
+    IMAGE, in its order; or, with -f, every pod template of the manifests, as a new Pod would
+    pull (preflight, for CI).
 
-    Sources are cluster secrets (--secret) first, then local files (--file), each in the order
-    given, as if they were the Pod's imagePullSecrets.
+    With IMAGE, sources are cluster secrets (--secret) first, then local files (--file), each in
+    the order given, as if they were the Pod's imagePullSecrets.
     """
     _setup(debug)
+    if bool(image) == bool(filenames):
+        fail(
+            "give an IMAGE, or manifests with -f PATH, not both"
+            if image
+            else "give an IMAGE, or manifests with -f PATH"
+        )
+    if offline and verify:
+        fail("--offline and --verify exclude each other: --verify asks the registries")
+    request = _verify_request(verify, insecure_registry, registry_ca, connection)
     from kubectl_pullsecret import render
+
+    if filenames:
+        if secrets:
+            fail("--secret goes with IMAGE; with -f the manifests name their secrets")
+        from kubectl_pullsecret.commands.preflight import PreflightRequest, preflight
+
+        result = preflight(
+            connection,
+            PreflightRequest(tuple(filenames), recursive, offline, tuple(files), request),
+            sys.stdin.buffer,
+        )
+        _warn(result.warnings)
+        if output is CheckOutput.junit:
+            _emit(render.junit(result.reports, result.warnings))
+        elif output in (CheckOutput.json, CheckOutput.yaml):
+            document = render.preflight_document(result.reports, result.warnings)
+            _emit(render.serialize(document, output.value))
+        elif result.reports:
+            _emit(render.preflight_table(result.reports, output is CheckOutput.wide, no_headers))
+        elif not no_headers:
+            typer.echo(f"No pod templates among the {result.objects} objects read.", err=True)
+        raise typer.Exit(_exit_for([p for r in result.reports for p in r.problems]))
+
+    if output is CheckOutput.junit or recursive or offline:
+        fail("-o junit, -R and --offline go with -f (manifests)")
     from kubectl_pullsecret.commands.check import check as check_image
 
-    report = check_image(
-        connection,
-        image,
-        secrets,
-        files,
-        _verify_request(verify, insecure_registry, registry_ca, connection),
-    )
+    assert image is not None
+    report = check_image(connection, image, secrets, [Path(f) for f in files], request)
     _emit(
         render.check_table(report)
-        if output is CheckOutput.table
+        if output in (CheckOutput.table, CheckOutput.wide)
         else render.serialize(render.check_document(report), output.value)
     )
     raise typer.Exit(_exit_for(list(report.problems)))

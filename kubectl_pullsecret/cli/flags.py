@@ -33,8 +33,10 @@ class ShowOutput(str, Enum):
 
 class CheckOutput(str, Enum):
     table = "table"
+    wide = "wide"
     json = "json"
     yaml = "yaml"
+    junit = "junit"
 
 
 def _option(*names: str, help: str, metavar: str | None = None) -> Any:

@@ -211,3 +211,20 @@ def _in_cluster(configuration: Any, options: KubeOptions) -> ResolvedConfig:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "unknown error"
+
+
+def default_namespace(options: KubeOptions) -> str:
+    """The namespace a command works in, read from the files only: -n, else the context's, else
+    "default". Nothing is contacted and no credential plugin runs (for --offline)."""
+    if options.namespace:
+        return options.namespace
+    try:
+        paths = kubeconfig_paths(options.kubeconfig)
+        merged = merge_kubeconfigs(load_documents(paths)) if paths else {}
+    except KubeError:
+        return "default"
+    context_name = options.context or merged.get("current-context")
+    context_item = _named(merged.get("contexts", []), str(context_name)) if context_name else None
+    context = context_item.get("context") if context_item else None
+    namespace = context.get("namespace") if isinstance(context, dict) else None
+    return namespace if isinstance(namespace, str) and namespace else "default"

@@ -228,7 +228,9 @@ def decode_secret_data(data: Mapping[str, object] | None) -> tuple[dict[str, byt
             broken.append(str(key))
             continue
         try:
-            decoded[str(key)] = base64.b64decode(value, validate=True)
+            # Go's base64 (behind []byte in JSON) skips \r and \n: kustomize folds long values.
+            compact = value.replace("\r", "").replace("\n", "")
+            decoded[str(key)] = base64.b64decode(compact, validate=True)
         except (binascii.Error, ValueError):
             broken.append(str(key))
     return decoded, broken

@@ -21,6 +21,7 @@ class Workload:
     template: PodFacts | None = None  # its pod template, as the Pods it creates get it
     selector: str = ""  # the label selector of its Pods
     template_path: tuple[str, ...] = ()  # where its pod template is; () if not patchable here
+    manifest: str = ""  # the file it was read from (preflight), when not from the cluster
 
     @property
     def label(self) -> str:

@@ -110,6 +110,12 @@ def replacement(pod: PodFacts, workload: Workload) -> str:
 def add_pull_secret_to_template(pod: PodFacts, owners: OwnerChain, secret: str) -> str:
     """Add `secret` to the imagePullSecrets of the top-level owner's pod template."""
     top = owners.top
+    if top is not None and top.manifest:
+        where = ".".join((*top.template_path, "spec")) if top.kind != "Pod" else "spec"
+        return (
+            f"add `imagePullSecrets: [{{name: {secret}}}]` to {top.label} in {top.manifest} "
+            f"(under {where})"
+        )
     if top is None or top.kind == "Pod":
         return (
             f"add `imagePullSecrets: [{{name: {secret}}}]` to the pod manifest, then re-create it "
@@ -140,15 +146,20 @@ def add_pull_secret_hint(
     sa_cmd = (
         f"kubectl patch serviceaccount {q(pod.service_account)} -n {q(pod.namespace)} -p {q(patch)}"
     )
+    recreate = recreate_hint(pod, owners)
+    existing = f" (existing Pods keep their list: {recreate})" if recreate else ""
     return (
         f"{add_pull_secret_to_template(pod, owners, secret)}; or, for every new Pod of the "
-        f"ServiceAccount: {sa_cmd} (existing Pods keep their list: {recreate_hint(pod, owners)})"
+        f"ServiceAccount: {sa_cmd}{existing}"
     )
 
 
 def recreate_hint(pod: PodFacts, owners: OwnerChain) -> str:
-    """Re-create the Pods, so that admission gives them the ServiceAccount's pull secrets."""
+    """Re-create the Pods, so that admission gives them the ServiceAccount's pull secrets;
+    "" for a manifest not applied yet, whose Pods do not exist."""
     top = owners.top
+    if top is not None and top.manifest:
+        return ""
     if top is not None and top.kind in ("Deployment", "StatefulSet", "DaemonSet"):
         return f"kubectl rollout restart {top.kind.lower()}/{q(top.name)} -n {q(pod.namespace)}"
     if top is not None and top.kind == "CronJob":

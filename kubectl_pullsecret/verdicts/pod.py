@@ -450,11 +450,32 @@ def _no_credentials(
             ", ".join(covered) if covered else "no registry at all",
             miss_text,
             hint,
-            # Without a failed pull, the registry may still serve the image to anyone.
-            severity=Severity.WARNING if ctx.template_of is not None else Severity.ERROR,
-            anonymous=" A new Pod would pull anonymously: it fails unless the registry serves "
-            "the image to anyone."
-            if ctx.template_of is not None
-            else "",
+            severity=_anonymous_severity(ctx, image),
+            anonymous=_anonymous_pull(ctx, image),
         )
     ]
+
+
+def _anonymous_severity(ctx: PodContext, image: ImageRef) -> Severity:
+    """A failed pull is an error. A template's anonymous pull may work: a warning, but no
+    finding at all for Docker Hub's official images, which are public."""
+    if ctx.template_of is None:
+        return Severity.ERROR
+    return Severity.INFO if _official_image(image) else Severity.WARNING
+
+
+def _official_image(image: ImageRef) -> bool:
+    return image.is_docker_hub and image.path.startswith("library/")
+
+
+def _anonymous_pull(ctx: PodContext, image: ImageRef) -> str:
+    if ctx.template_of is None:
+        return ""
+    if _official_image(image):
+        return (
+            " A new Pod pulls it anonymously, which works: Docker Hub's official images are public."
+        )
+    return (
+        " A new Pod would pull anonymously: it fails unless the registry serves the image to "
+        "anyone."
+    )
