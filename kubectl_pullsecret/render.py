@@ -138,7 +138,7 @@ def diagnose_table(reports: Sequence[ContainerReport], wide: bool, no_headers: b
             continue
         details.append("")
         if r.template:
-            share = f" ({group.share}: its pod template, judged as a new Pod would pull)"
+            share = f" ({group.share}; its pod template, judged as a new Pod would pull)"
         else:
             share = "" if r.owners.top is None else f" ({group.share} Pods)"
         details.append(terminal_safe(f"{r.namespace}/{r.workload} {r.container}: {r.image}{share}"))
@@ -343,12 +343,21 @@ def show_table(view: SecretView) -> str:
         "",
     ]
     rows = [
-        [e.key, e.registry or "(ignored)", e.username or "-", e.email or "-", _password(e), e.auth]
+        [
+            e.key,
+            e.registry or "(ignored)",
+            e.username or "-",
+            e.email or "-",
+            _password(e),
+            e.auth,
+            e.expires or "-",
+        ]
         for e in view.entries
     ]
     text = "\n".join(lines) + "\n"
     if rows:
-        text += table(["KEY", "KUBELET KEY", "USERNAME", "EMAIL", "PASSWORD", "AUTH"], rows)
+        headers = ["KEY", "KUBELET KEY", "USERNAME", "EMAIL", "PASSWORD", "AUTH", "EXPIRES"]
+        text += table(headers, rows)
     if view.problems:
         text += "\nProblems:\n" + "\n".join(_problem_lines(view.problems)) + "\n"
     return text
@@ -369,6 +378,7 @@ def secret_document(view: SecretView) -> dict[str, Any]:
                 "password": e.password,
                 "passwordLength": e.password_length,
                 "auth": e.auth,
+                "expires": e.expires or None,
             }
             for e in view.entries
         ],

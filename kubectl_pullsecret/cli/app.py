@@ -18,6 +18,7 @@ from kubectl_pullsecret.cli.flags import (
     AllNamespaces,
     CheckOutput,
     Debug,
+    ExpiryWarning,
     InsecureRegistry,
     NoHeaders,
     Output,
@@ -26,6 +27,7 @@ from kubectl_pullsecret.cli.flags import (
     ShowOutput,
     Verify,
     kubectl_flags,
+    parse_duration,
 )
 from kubectl_pullsecret.cluster.kubeconfig import KubeOptions
 from kubectl_pullsecret.secrecy import RedactingFormatter, redact
@@ -33,12 +35,13 @@ from kubectl_pullsecret.secrecy import RedactingFormatter, redact
 if TYPE_CHECKING:
     from kubectl_pullsecret.commands.verify import VerifyRequest
     from kubectl_pullsecret.verdicts.catalogue import Problem
+    from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 
 PROG = "kubectl pullsecret"
 EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
 
 _SETTINGS = {"help_option_names": ["-h", "--help"]}
-COMMAND_ORDER = ("diagnose", "show", "check", "version")
+COMMAND_ORDER = ("diagnose", "audit", "show", "check", "version")
 
 
 class _OrderedGroup(typer.core.TyperGroup):
@@ -114,6 +117,14 @@ def _verify_request(
     )
 
 
+def _expiry(window: str) -> ExpiryPolicy:
+    import time
+
+    from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
+
+    return ExpiryPolicy(time.time(), parse_duration(window, "--expiry-warning"))
+
+
 # --- diagnose ---------------------------------------------------------------------------------
 
 
@@ -144,6 +155,7 @@ def diagnose(
     verify: Verify = False,
     insecure_registry: InsecureRegistry = [],  # noqa: B006
     registry_ca: RegistryCA = None,
+    expiry_warning: ExpiryWarning = "24h",
     debug: Debug = False,
     *,
     connection: KubeOptions,
@@ -170,6 +182,7 @@ def diagnose(
         all_namespaces,
         selector,
         _verify_request(verify, insecure_registry, registry_ca, connection),
+        _expiry(expiry_warning),
     )
     reports = result.reports
     _warn(result.warnings)
@@ -214,6 +227,7 @@ def show(
     ] = False,
     insecure_registry: InsecureRegistry = [],  # noqa: B006
     registry_ca: RegistryCA = None,
+    expiry_warning: ExpiryWarning = "24h",
     debug: Debug = False,
     *,
     connection: KubeOptions,
@@ -233,6 +247,7 @@ def show(
         all_namespaces,
         reveal,
         _verify_request(verify, insecure_registry, registry_ca, connection),
+        _expiry(expiry_warning),
     )
     views = shown.views
     _warn(shown.warnings)
@@ -305,6 +320,7 @@ def check(
     verify: Verify = False,
     insecure_registry: InsecureRegistry = [],  # noqa: B006
     registry_ca: RegistryCA = None,
+    expiry_warning: ExpiryWarning = "24h",
     debug: Debug = False,
     *,
     connection: KubeOptions,
@@ -335,7 +351,9 @@ def check(
 
         result = preflight(
             connection,
-            PreflightRequest(tuple(filenames), recursive, offline, tuple(files), request),
+            PreflightRequest(
+                tuple(filenames), recursive, offline, tuple(files), request, _expiry(expiry_warning)
+            ),
             sys.stdin.buffer,
         )
         _warn(result.warnings)
@@ -355,13 +373,70 @@ def check(
     from kubectl_pullsecret.commands.check import check as check_image
 
     assert image is not None
-    report = check_image(connection, image, secrets, [Path(f) for f in files], request)
+    report = check_image(
+        connection, image, secrets, [Path(f) for f in files], request, _expiry(expiry_warning)
+    )
     _emit(
         render.check_table(report)
         if output in (CheckOutput.table, CheckOutput.wide)
         else render.serialize(render.check_document(report), output.value)
     )
     raise typer.Exit(_exit_for(list(report.problems)))
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+@app.command()
+@kubectl_flags
+def audit(
+    all_namespaces: AllNamespaces = False,
+    selector: Selector = None,
+    output: Annotated[
+        Output, typer.Option("-o", "--output", help="Output format.", case_sensitive=False)
+    ] = Output.table,
+    no_headers: NoHeaders = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Ask each registry, live, whether each distinct credential can pull (once per "
+            "credential and repository).",
+        ),
+    ] = False,
+    insecure_registry: InsecureRegistry = [],  # noqa: B006
+    registry_ca: RegistryCA = None,
+    expiry_warning: ExpiryWarning = "24h",
+    debug: Debug = False,
+    *,
+    connection: KubeOptions,
+) -> None:
+    """Would every workload still pull on a fresh node? Every workload's pod template (and
+    every Pod without an owner) is judged as the kubelet would pull it now: missing, wrong-type
+    and malformed secrets, credentials that match no registry, and credentials that expired or
+    drifted apart across namespaces."""
+    _setup(debug)
+    from kubectl_pullsecret import render
+    from kubectl_pullsecret.commands.audit import audit as run_audit
+
+    result = run_audit(
+        connection,
+        all_namespaces,
+        selector,
+        _verify_request(verify, insecure_registry, registry_ca, connection),
+        _expiry(expiry_warning),
+    )
+    reports = result.reports
+    _warn(result.warnings)
+    if output in (Output.json, Output.yaml):
+        document = {**render.diagnose_document(reports), "kind": "PullSecretAudit"}
+        _emit(render.serialize(document, output.value))
+    elif reports:
+        _emit(render.diagnose_table(reports, output is Output.wide, no_headers))
+    elif not no_headers:
+        where = "any namespace" if all_namespaces else f"namespace {result.namespace}"
+        typer.echo(f"Every workload in {where} would pull on a fresh node.", err=True)
+    raise typer.Exit(_exit_for([p for r in reports for p in r.problems]))
 
 
 @app.command()

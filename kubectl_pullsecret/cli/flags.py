@@ -136,3 +136,28 @@ RegistryCA = Annotated[
     Path | None,
     typer.Option("--registry-ca", help="With --verify: also trust this CA bundle.", metavar="FILE"),
 ]
+
+ExpiryWarning = Annotated[
+    str,
+    typer.Option(
+        "--expiry-warning",
+        help="Warn about credentials that expire within this time, e.g. 24h, 3d, 90m.",
+        metavar="DURATION",
+    ),
+]
+
+
+def parse_duration(value: str, flag: str) -> float:
+    """`90m`, `24h`, `3d`, `1h30m`, or seconds: a length of time in seconds."""
+    import re
+
+    from kubectl_pullsecret.errors import CommandError
+
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    parts = re.fullmatch(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", text)
+    if not text or parts is None:
+        raise CommandError(f"invalid {flag} {value!r}: use a duration like 24h, 3d or 90m")
+    days, hours, minutes, seconds = (int(g or 0) for g in parts.groups())
+    return float(days * 86400 + hours * 3600 + minutes * 60 + seconds)

@@ -12,6 +12,7 @@ from typing import Any
 from kubectl_pullsecret.cluster.client import KubeClient, check_namespace, core_path
 from kubectl_pullsecret.cluster.errors import ApiStatusError, Forbidden, KubeError, NotFound
 from kubectl_pullsecret.cluster.objects import (
+    controller_of,
     event_target,
     label_selector,
     names_of,
@@ -20,9 +21,21 @@ from kubectl_pullsecret.cluster.objects import (
     secret_fetch,
     sensitive_values,
     service_account_facts,
+    workload_facts,
 )
 from kubectl_pullsecret.cluster.owners import OwnerResolver
-from kubectl_pullsecret.cluster.workloads import CRON_JOB, JOB, POD, Target, WorkloadKind
+from kubectl_pullsecret.cluster.workloads import (
+    CRON_JOB,
+    DAEMON_SET,
+    DEPLOYMENT,
+    JOB,
+    POD,
+    REPLICA_SET,
+    REPLICATION_CONTROLLER,
+    STATEFUL_SET,
+    Target,
+    WorkloadKind,
+)
 from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts, admitted_pull_secrets
 from kubectl_pullsecret.kubelet.docker_config import PULL_SECRET_TYPES, DecodedSecret
 from kubectl_pullsecret.kubelet.messages import (
@@ -236,6 +249,19 @@ class Gatherer:
             else:
                 self.sensitive.extend(sensitive_values(item))
                 found[key] = secret_fetch(name, item)
+        return found
+
+    def all_pull_secrets(self, namespace: str | None) -> dict[tuple[str, str], SecretFetch]:
+        """Every docker-registry Secret in scope: one list per pull-secret type."""
+        found: dict[tuple[str, str], SecretFetch] = {}
+        for secret_type in PULL_SECRET_TYPES:
+            query = {"fieldSelector": f"type={secret_type}"}
+            try:
+                for item in self.client.iterate(core_path("secrets", namespace), query):
+                    self.sensitive.extend(sensitive_values(item))
+                    found[_key(item)] = secret_fetch(_key(item)[1], item)
+            except Forbidden as exc:
+                raise KubeError(f"{exc} (need: list secrets)") from None
         return found
 
     def secrets_elsewhere(self, name: str, namespace: str) -> tuple[list[tuple[str, str]], bool]:
@@ -563,3 +589,120 @@ def gather_secrets(client: KubeClient, namespace: str | None) -> PullSecrets:
         for ns, name, decoded in sorted(found, key=lambda f: (f[0], f[1]))
     ]
     return result
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+# Owners of Pods that are themselves owned, as a rule (by a Deployment, a CronJob): their
+# lists are read as metadata first, and only the unowned ones in full.
+_USUALLY_OWNED = (REPLICA_SET, JOB, REPLICATION_CONTROLLER)
+
+
+@dataclass
+class Audited:
+    contexts: list[PodContext]
+    secrets: list[tuple[str, str, DecodedSecret]]  # every pull secret in scope, decoded
+    warnings: list[str]
+    sensitive: list[str]
+
+
+def _unowned(
+    gatherer: Gatherer, path: str, query: dict[str, str] | None, what: str
+) -> list[tuple[str, str]]:
+    """(namespace, name) of the objects without a controller, from a metadata-only list."""
+    try:
+        return [
+            _key(item)
+            for item in gatherer.client.iterate(path, query, metadata_only=True)
+            if not controller_of(item)
+        ]
+    except Forbidden as exc:
+        raise KubeError(f"{exc} (need: list {what})") from None
+
+
+def gather_audit(client: KubeClient, namespace: str | None, selector: str | None) -> Audited:
+    """Every workload in scope as a fresh node would run it: the top-level owners' pod
+    templates, and the specs of Pods without an owner. Lists stream page by page, keeping only
+    each object's facts; each distinct secret is read once, by one list per secret type."""
+    gatherer = Gatherer(client)
+    query = {"labelSelector": selector} if selector else None
+    workloads: list[Workload] = []
+    for kind in (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, CRON_JOB):
+        for version in kind.group_versions:
+            try:
+                workloads += [
+                    workload_facts(kind, obj)
+                    for obj in client.iterate(kind.path(namespace, group_version=version), query)
+                ]
+                break
+            except NotFound:
+                continue  # this server does not serve that version
+            except Forbidden as exc:
+                raise KubeError(f"{exc} (need: list {kind.resource})") from None
+    for kind in _USUALLY_OWNED:
+        for ns, name in _unowned(gatherer, kind.path(namespace), query, kind.resource):
+            workloads.append(workload_facts(kind, gatherer.workload(kind, ns, name)))
+    bare: list[PodFacts] = []
+    unowned_pods = _unowned(gatherer, core_path("pods", namespace), query, "pods")
+    if len(unowned_pods) <= BULK_THRESHOLD:
+        bare = [pod_facts(gatherer.pod(ns, name)) for ns, name in unowned_pods]
+    else:
+        wanted = set(unowned_pods)
+        bare = [
+            pod_facts(p)
+            for p in client.iterate(core_path("pods", namespace), query)
+            if _key(p) in wanted
+        ]
+    if namespace is not None and not workloads and not bare:
+        check_namespace(client, namespace, gatherer.warnings)
+
+    subjects: list[tuple[PodFacts, Workload]] = [
+        (w.template, w) for w in workloads if w.template is not None
+    ] + [(p, Workload("Pod", p.namespace, p.name, 1, template=p)) for p in bare]
+    wanted_sas = {(p.namespace, p.service_account) for p, _ in subjects}
+    accounts = gatherer.service_accounts(wanted_sas, namespace is None) if wanted_sas else {}
+
+    def names(facts: PodFacts, workload: Workload) -> tuple[str, ...]:
+        if workload.kind == "Pod":
+            return facts.pull_secret_names  # admission ran when it was created
+        account = accounts.get((facts.namespace, facts.service_account))
+        return admitted_pull_secrets(facts.pull_secret_names, account)
+
+    in_scope = gatherer.all_pull_secrets(namespace)
+    wanted = {(p.namespace, n) for p, w in subjects for n in names(p, w) if n}
+    # Named but not among the pull secrets listed: of another type, or missing.
+    rest = wanted - in_scope.keys()
+    others = gatherer.secrets(rest, namespace is None) if rest else {}
+    contexts = []
+    for facts, workload in sorted(subjects, key=lambda s: (s[0].namespace, s[1].label)):
+        pod_secrets: dict[str, SecretFetch] = {}
+        elsewhere: dict[str, tuple[str, ...]] = {}
+        elsewhere_types: dict[str, str] = {}
+        unknown = False
+        for name in dict.fromkeys(n for n in names(facts, workload) if n):
+            fetch = in_scope.get((facts.namespace, name)) or others[(facts.namespace, name)]
+            if fetch.status is SecretStatus.MISSING:
+                found, could_look = gatherer.secrets_elsewhere(name, facts.namespace)
+                unknown |= not could_look
+                if found:
+                    elsewhere[name] = tuple(ns for ns, _ in found)
+                    elsewhere_types[name] = found[0][1]
+            pod_secrets[name] = fetch
+        contexts.append(
+            PodContext(
+                pod=facts,
+                secrets=pod_secrets,
+                service_account=accounts.get((facts.namespace, facts.service_account)),
+                elsewhere=elsewhere,
+                elsewhere_types=elsewhere_types,
+                elsewhere_unknown=unknown,
+                owners=OwnerChain((workload,)),
+                template_of=workload,
+            )
+        )
+    decoded = [
+        (ns, name, fetch.decoded)
+        for (ns, name), fetch in sorted(in_scope.items())
+        if fetch.decoded is not None
+    ]
+    return Audited(contexts, decoded, gatherer.warnings, gatherer.sensitive)

@@ -15,6 +15,7 @@ from kubectl_pullsecret.commands.verify import VerifyRequest, blocks_every_pull,
 from kubectl_pullsecret.errors import CommandError
 from kubectl_pullsecret.kubelet.pod import SecretFetch, SecretStatus
 from kubectl_pullsecret.secrecy import remember
+from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 from kubectl_pullsecret.verdicts.image import CheckReport, check_image
 
 
@@ -24,6 +25,7 @@ def check(
     secrets: list[str],
     files: list[Path],
     verify_request: VerifyRequest | None,
+    expiry: ExpiryPolicy | None = None,
 ) -> CheckReport:
     """Sources in the kubelet's order: cluster secrets (--secret), then files (--file)."""
     sources: list[tuple[str, SecretFetch]] = []
@@ -48,7 +50,7 @@ def check(
     for _, fetch in sources:  # local files too: passwords, and userinfo inside keys
         for entry in fetch.decoded.entries if fetch.decoded else ():
             remember([entry.password, *key_secrets(entry.key)])
-    report = check_image(image, sources)
+    report = check_image(image, sources, expiry)
     if (
         verify_request is not None
         and report.image_ref is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kubectl_pullsecret.cluster.client import KubeClient
 from kubectl_pullsecret.cluster.gather import gather_diagnosis
@@ -11,6 +11,7 @@ from kubectl_pullsecret.cluster.kubeconfig import KubeOptions
 from kubectl_pullsecret.cluster.workloads import POD, Target
 from kubectl_pullsecret.commands.verify import VerifyRequest, verified_reports
 from kubectl_pullsecret.secrecy import remember
+from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 from kubectl_pullsecret.verdicts.pod import ContainerReport, diagnose_pod
 
 log = logging.getLogger("kubectl_pullsecret")
@@ -33,6 +34,7 @@ def diagnose(
     all_namespaces: bool,
     selector: str | None,
     verify: VerifyRequest | None,
+    expiry: ExpiryPolicy | None = None,
 ) -> Diagnosis:
     """A Pod by name: its every container. Otherwise the containers with findings."""
     client = KubeClient(connection)
@@ -44,7 +46,7 @@ def diagnose(
         log_stats(client)
         client.close()
     remember(gathered.sensitive)
-    reports = [r for ctx in gathered.contexts for r in diagnose_pod(ctx)]
+    reports = [r for ctx in gathered.contexts for r in diagnose_pod(replace(ctx, expiry=expiry))]
     if target.kind is not POD or target.name is None:
         reports = [r for r in reports if r.has_findings]
     if verify is not None:

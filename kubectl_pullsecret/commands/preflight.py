@@ -33,6 +33,7 @@ from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts, admitted_p
 from kubectl_pullsecret.kubelet.docker_config import DecodedSecret
 from kubectl_pullsecret.kubelet.pod import SecretFetch, SecretStatus
 from kubectl_pullsecret.secrecy import remember
+from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 from kubectl_pullsecret.verdicts.facts import OwnerChain, PodContext, Workload
 from kubectl_pullsecret.verdicts.pod import ContainerReport, diagnose_pod
 
@@ -48,6 +49,7 @@ class PreflightRequest:
     offline: bool = False
     credential_files: tuple[str, ...] = ()  # --file PATH (a Secret manifest) or NAME=PATH
     verify: VerifyRequest | None = None
+    expiry: ExpiryPolicy | None = None
 
 
 @dataclass
@@ -236,7 +238,7 @@ def preflight(connection: KubeOptions, request: PreflightRequest, stdin: IO[byte
     files = _named_files(request)
     cluster = _Cluster(connection, request.offline, found.warnings)
     try:
-        reports = _judge(found, files, cluster)
+        reports = _judge(found, files, cluster, request.expiry)
     finally:
         cluster.close()
     if request.verify is not None:
@@ -245,7 +247,7 @@ def preflight(connection: KubeOptions, request: PreflightRequest, stdin: IO[byte
 
 
 def _judge(
-    found: _Input, files: dict[str, SecretFetch], cluster: _Cluster
+    found: _Input, files: dict[str, SecretFetch], cluster: _Cluster, expiry: ExpiryPolicy | None
 ) -> list[ContainerReport]:
     templates = [w.template for w in found.workloads if w.template is not None]
     wanted_accounts = {(t.namespace, t.service_account) for t in templates}
@@ -296,6 +298,7 @@ def _judge(
             elsewhere_unknown=unknown,
             owners=OwnerChain((workload,)),
             template_of=workload,
+            expiry=expiry,
         )
         reports.extend(diagnose_pod(context))
     return reports

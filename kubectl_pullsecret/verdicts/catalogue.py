@@ -31,6 +31,12 @@ class Code(str, Enum):
     RATE_LIMITED = "RateLimited"
     INVALID_IMAGE_NAME = "InvalidImageName"
     AUTH_FIELD_MISMATCH = "AuthFieldMismatch"
+    # The credential says when it ends (a JWT's exp, an ECR token's expiration).
+    CREDENTIALS_EXPIRED = "CredentialsExpired"
+    CREDENTIALS_EXPIRING = "CredentialsExpiring"
+    CREDENTIALS_SHORT_LIVED = "CredentialsShortLived"
+    # One account's copies across secrets and namespaces hold different passwords.
+    CREDENTIALS_DIVERGED = "CredentialsDiverged"
     NODE_CREDENTIALS_POSSIBLE = "NodeCredentialsPossible"
     # The kubelet offered credentials and the registry refused them (from its events), or
     # --verify saw a 401 at login or from the token server.
@@ -170,6 +176,65 @@ def auth_field_mismatch(subject: str, key: str) -> Problem:
         "the kubelet uses auth and ignores the others.",
         "re-create the secret so both agree (kubectl create secret docker-registry writes them "
         "consistently)",
+    )
+
+
+# --- the health of a credential ---------------------------------------------------------------
+
+_RENEW = {
+    "ECR authorization token": "ECR tokens live 12 hours: refresh the secret on a schedule (a "
+    "CronJob running `aws ecr get-login-password`, or external-secrets' ECRAuthorizationToken "
+    "generator), or let nodes use the ECR credential provider",
+}
+
+
+def _renew(what: str, fix: str) -> str:
+    return f"{fix}; {_RENEW[what]}" if what in _RENEW else fix
+
+
+def credentials_expired(
+    subject: str, key: str, user: str, what: str, when: str, fix: str
+) -> Problem:
+    return Problem(
+        Code.CREDENTIALS_EXPIRED,
+        Severity.ERROR,
+        f"{subject}, key {key!r} (user {user!r}): the {what} expired at {when}; the registry "
+        "refuses it (401), and the kubelet does not skip it for the next credential",
+        _renew(what, fix),
+    )
+
+
+def credentials_expiring(
+    subject: str, key: str, user: str, what: str, when: str, left: str, fix: str
+) -> Problem:
+    return Problem(
+        Code.CREDENTIALS_EXPIRING,
+        Severity.WARNING,
+        f"{subject}, key {key!r} (user {user!r}): the {what} expires at {when}, in {left}; "
+        "pulls fail after that, also of Pods that run now once they are rescheduled",
+        _renew(what, fix),
+    )
+
+
+def credentials_short_lived(subject: str, key: str, what: str, lifetime: str) -> Problem:
+    return Problem(
+        Code.CREDENTIALS_SHORT_LIVED,
+        Severity.INFO,
+        f"{subject}, key {key!r}: a {what}, which carries no date and lives {lifetime}: pulls "
+        "fail once it is older, unless something refreshes it",
+        "use a long-lived credential (a service account key, user _json_key) or node "
+        "credentials (Workload Identity, the GCP credential provider)",
+    )
+
+
+def credentials_diverged(registry: str, user: str, versions: str, hint: str) -> Problem:
+    return Problem(
+        Code.CREDENTIALS_DIVERGED,
+        Severity.WARNING,
+        f"the account {user!r} on {registry} has different passwords in its copies: {versions}. "
+        "A password rotated in one place was not rotated in the others; the stale copies "
+        "fail once the old password is revoked.",
+        hint,
     )
 
 

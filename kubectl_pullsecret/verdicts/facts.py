@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts
 from kubectl_pullsecret.kubelet.messages import PodEvent
 from kubectl_pullsecret.kubelet.pod import PodFacts, SecretFetch
+from kubectl_pullsecret.verdicts.catalogue import Problem
+from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 
 
 @dataclass(frozen=True)
@@ -57,3 +59,7 @@ class PodContext:
     owners: OwnerChain = field(default_factory=OwnerChain)
     # A pod template rather than a Pod: judged as a new Pod would pull on a fresh node.
     template_of: Workload | None = None
+    # The clock that credential expiry is judged by; None: expiry is not judged.
+    expiry: ExpiryPolicy | None = None
+    # CredentialsDiverged findings of the Pod's secrets, by secret name (an audit's).
+    divergences: dict[str, tuple[Problem, ...]] = field(default_factory=dict)

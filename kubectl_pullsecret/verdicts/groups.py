@@ -32,13 +32,13 @@ class Group:
 
     @property
     def share(self) -> str:
-        """`3 of 40`, or what stands for it."""
+        """`3 of 40` failing Pods; for a judged template, how many Pods run from it."""
+        total = self.total
         if self.first.template:
-            total = self.total
-            return "no Pod failing" if total else "no Pods"
-        if self.total is None:
+            return "-" if total is None else "no Pods" if total == 0 else f"{total} Pods"
+        if total is None:
             return f"{len(self.pods)}"
-        return f"{len(self.pods)} of {max(self.total, len(self.pods))}"
+        return f"{len(self.pods)} of {max(total, len(self.pods))}"
 
 
 def codes(report: ContainerReport) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from kubectl_pullsecret.kubelet.keyring import Credential, Keyring, near_misses
 from kubectl_pullsecret.kubelet.pod import SecretFetch, SecretStatus
 from kubectl_pullsecret.verdicts import catalogue
 from kubectl_pullsecret.verdicts.catalogue import Problem
+from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy, expiry_problems
 from kubectl_pullsecret.verdicts.fixes import docker_server_for
 from kubectl_pullsecret.verdicts.secret import decoded_secret_problems
 
@@ -33,7 +34,9 @@ class CheckReport:
     image_ref: ImageRef | None = field(default=None, repr=False, compare=False)
 
 
-def check_image(image: str, sources: Sequence[tuple[str, SecretFetch]]) -> CheckReport:
+def check_image(
+    image: str, sources: Sequence[tuple[str, SecretFetch]], expiry: ExpiryPolicy | None = None
+) -> CheckReport:
     """Sources in the kubelet's order: (label, fetched secret or decoded file)."""
     try:
         ref = parse_image(image)
@@ -88,6 +91,10 @@ def check_image(image: str, sources: Sequence[tuple[str, SecretFetch]]) -> Check
         provider = provider_for(ref.domain)
         if provider:
             problems.append(catalogue.node_credentials_possible(ref.domain, provider))
+    for c in creds:
+        problems += expiry_problems(
+            c.source, c.written_key, c.username, c.password, expiry, "renew the credential"
+        )
     matches = tuple(Match(c.source, c.key, c.username) for c in creds)
     return CheckReport(
         image, ref.repository, ref.domain, matches, tuple(problems), tuple(creds), ref

@@ -29,6 +29,7 @@ from kubectl_pullsecret.kubelet.pod import ContainerSpec, ContainerStatus, PodFa
 from kubectl_pullsecret.secrecy import scrub
 from kubectl_pullsecret.verdicts import catalogue
 from kubectl_pullsecret.verdicts.catalogue import Problem, Severity
+from kubectl_pullsecret.verdicts.credential_health import expiry_problems
 from kubectl_pullsecret.verdicts.facts import OwnerChain, PodContext
 from kubectl_pullsecret.verdicts.fixes import (
     DOCKER_HUB_SERVER,
@@ -117,8 +118,8 @@ def _first_registry(pod: PodFacts) -> str:
 
 def pull_secret_names(ctx: PodContext) -> tuple[str, ...]:
     """The Pod's list; for a template, the list a new Pod gets once admission has run."""
-    if ctx.template_of is None:
-        return ctx.pod.pull_secret_names
+    if ctx.template_of is None or ctx.template_of.kind == "Pod":
+        return ctx.pod.pull_secret_names  # a Pod went through admission when it was created
     return admitted_pull_secrets(ctx.pod.pull_secret_names, ctx.service_account)
 
 
@@ -291,6 +292,7 @@ def diagnose_pod(ctx: PodContext) -> list[ContainerReport]:
             problems.extend(
                 _container_problems(ctx, spec, status, state, image, creds, findings, failing)
             )
+            problems.extend(_credential_health(ctx, creds))
 
         pod_level = list(findings.problems)
         sa_problem = _service_account_problem(
@@ -327,6 +329,21 @@ def diagnose_pod(ctx: PodContext) -> list[ContainerReport]:
             )
         )
     return reports
+
+
+def _credential_health(ctx: PodContext, creds: Sequence[Credential]) -> list[Problem]:
+    """Expiry of the credentials the kubelet offers for this image (only those: an expired
+    credential elsewhere in the secret does not touch this pull)."""
+    problems: list[Problem] = []
+    for c in creds:
+        secret = c.source.removeprefix("secret/")
+        renew = "renew it: " + replace_secret_command(secret, ctx.pod.namespace, c.key)
+        problems += expiry_problems(
+            f'Secret "{secret}"', c.written_key, c.username, c.password, ctx.expiry, renew
+        )
+    for secret in dict.fromkeys(c.source.removeprefix("secret/") for c in creds):
+        problems += ctx.divergences.get(secret, ())
+    return problems
 
 
 def _offered(creds: Sequence[Credential]) -> str:

@@ -124,7 +124,7 @@ def test_a_scaled_down_deployment_is_judged_by_its_template(
     assert header.split()[:2] == ["NAMESPACE", "WORKLOAD"]
     assert row.split()[1] == "deployment/web" and "no Pods" in row
     assert (
-        f"{namespace}/deployment/web app: {PRIVATE} (no Pods: its pod template, judged as a new "
+        f"{namespace}/deployment/web app: {PRIVATE} (no Pods; its pod template, judged as a new "
         "Pod would pull)"
     ) in table.stdout
 
