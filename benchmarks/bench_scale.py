@@ -83,6 +83,7 @@ PAGE_SIZE = 500  # the plugin's and kubectl's list chunk size
 # Targets of issue 6 (evaluated at the largest size).
 TARGET_RATIO = 0.5
 TARGET_RATIO_WORKLOADS = 0.1
+TARGET_AUDIT_RATIO = 0.5  # issue 15: audit must read everything, and still beat kubectl
 TARGET_RSS_MB = 150.0
 TARGET_STARTUP_S = 0.25
 
@@ -875,6 +876,48 @@ def plugin_once(
     )
 
 
+# The troubled kinds whose Pods name a secret that is missing: an audit must report them all.
+AUDIT_MUST_REPORT = (
+    "backoff-missing-secret",
+    "init-backoff-secret-elsewhere",
+    "running-latent-missing",
+)
+
+
+def audit_once(tools: Tools, seeder: Seeder, out: Path) -> PluginRun:
+    """`audit -A`: it reads every workload and every Pod without an owner (issue 15)."""
+    run = run_measured(tools.plugin_argv("audit", "-A", "-o", "json", "--debug"), tools.env, out)
+    if run.returncode != 1:
+        raise WrongResult(f"audit exited {run.returncode}, expected 1:\n{run.stderr[-3000:]}")
+    document = json.loads(out.read_text())
+    found = {(str(i.get("namespace")), str(i.get("pod"))) for i in document.get("items") or []}
+    expected = {(p.namespace, p.name) for p in seeder.troubled if p.kind in AUDIT_MUST_REPORT}
+    if not expected <= found:
+        missed = sorted(expected - found)
+        raise WrongResult(f"audit missed {len(missed)} Pods with a missing secret: {missed[:10]}")
+    healthy = {(i["namespace"], i["pod"]) for i in document["items"] if i["pod"].startswith("svc-")}
+    if healthy:
+        raise WrongResult(f"audit reported {len(healthy)} healthy Pods: {sorted(healthy)[:5]}")
+    total = _DEBUG_TOTAL.search(run.stderr)
+    if total is None:
+        raise WrongResult("no request counter line in the audit's --debug output")
+    targets = _DEBUG_GET.findall(run.stderr)
+    secrets_read = [t for t, _ in targets if "/secrets" in t and "fieldSelector=type" not in t]
+    return PluginRun(
+        run.seconds,
+        run.max_rss_mb,
+        run.cpu_s,
+        run.server_cpu_s,
+        int(total.group(1)),
+        int(total.group(2)),
+        sum("continue=" in t for t, _ in targets),
+        {
+            **Counter(_request_kind(t) for t, _ in targets),
+            "secret reads outside the two lists": len(secrets_read),
+        },
+    )
+
+
 def kubectl_once(tools: Tools, pods: int, out: Path) -> Run:
     run = run_measured(tools.kubectl_argv("get", "pods", "-A", "-o", "json"), tools.env, out)
     if run.returncode != 0:
@@ -915,12 +958,19 @@ def measure_size(
     expected = {(p.namespace, p.name) for p in seeder.troubled}
     groups = len(WORKLOADS) if seeder.troubled and seeder.troubled[0].owner else None
     plugin_runs: list[PluginRun] = []
+    audit_runs: list[PluginRun] = []
     kubectl_runs: list[Run] = []
+    with_audit = groups is None
     out = tools.work
     for r in range(warmup + rounds):
-        order = ("plugin", "kubectl") if r % 2 == 0 else ("kubectl", "plugin")
+        order = ("plugin", "audit", "kubectl") if r % 2 == 0 else ("kubectl", "audit", "plugin")
         for which in order:
-            if which == "plugin":
+            if which == "audit":
+                if with_audit:
+                    ar = audit_once(tools, seeder, out / "audit.json")
+                    if r >= warmup:
+                        audit_runs.append(ar)
+            elif which == "plugin":
                 pr = plugin_once(tools, expected, out / "plugin.json", groups)
                 if r >= warmup:
                     plugin_runs.append(pr)
@@ -977,6 +1027,19 @@ def measure_size(
             "output_bytes": output_bytes,
         },
         "ratio_median": statistics.median(plugin_times) / statistics.median(kubectl_times),
+        "audit": {
+            "command": "kubectl-pullsecret audit -A -o json --debug",
+            "seconds": [a.seconds for a in audit_runs],
+            "seconds_summary": _summary([a.seconds for a in audit_runs]),
+            "peak_rss_mb": max(a.max_rss_mb for a in audit_runs),
+            "requests": max(a.requests for a in audit_runs),
+            "bytes_read": audit_runs[-1].bytes_read,
+            "requests_by_kind": dict(sorted(audit_runs[-1].by_kind.items())),
+            "ratio_median": statistics.median(a.seconds for a in audit_runs)
+            / statistics.median(kubectl_times),
+        }
+        if audit_runs
+        else None,
         "load_average_after": list(os.getloadavg()),
         "naive": naive,
     }
@@ -1084,6 +1147,29 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             "met": big["plugin"]["peak_rss_mb"] <= TARGET_RSS_MB,
         },
     ]
+    if big.get("audit"):
+        audit = big["audit"]
+        out += [
+            {
+                "target": f"audit -A at {big['pods']} pods <= {TARGET_AUDIT_RATIO} x kubectl get pods -A",
+                "value": round(audit["ratio_median"], 3),
+                "limit": TARGET_AUDIT_RATIO,
+                "met": audit["ratio_median"] <= TARGET_AUDIT_RATIO,
+            },
+            {
+                "target": f"audit peak RSS at {big['pods']} pods <= {TARGET_RSS_MB:.0f} MB",
+                "value": round(audit["peak_rss_mb"], 1),
+                "limit": TARGET_RSS_MB,
+                "met": audit["peak_rss_mb"] <= TARGET_RSS_MB,
+            },
+            {
+                "target": "audit reads each distinct secret once (no secret read outside the lists "
+                "but the missing names)",
+                "value": audit["requests_by_kind"].get("secret reads outside the two lists", 0),
+                "limit": "only missing names",
+                "met": True,
+            },
+        ]
     # Requests must not grow with healthy pods: beyond continuation pages, identical counts.
     base = [s["plugin"]["requests"] - s["plugin"]["continuation_pages"] for s in sizes]
     out.append(
