@@ -233,7 +233,7 @@ class Seeder:
         def make_ns(prefix: str) -> int:
             ns = self._cluster().create_namespace(prefix)
             self._cluster().create_docker_secret(
-                ns, PRESENT_SECRET, {REGISTRY: ("robot$team", "s3cr3t-" + prefix)}
+                ns, PRESENT_SECRET, {REGISTRY: ("robot$team", "s3cr3t-team-pw")}
             )
             with self._lock:
                 self.namespaces.append(ns)
