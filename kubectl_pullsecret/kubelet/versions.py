@@ -135,6 +135,7 @@ class Basis(str, Enum):
     """Where a `KubeletRules` got its kubelet version from."""
 
     NODE = "node"  # the Pod's node reported it
+    GIVEN = "given"  # the user named it (`check --kubelet-version`)
     SERVER = "server"  # the API server's version: the kubelet is that or up to 3 minors older
     DEFAULT = "default"  # nothing known: the newest kubelet's rules
 
@@ -298,6 +299,7 @@ class KubeletRules:
         kubelet = self.kubelet_raw or f"v{self.kubelet}"
         how = {
             Basis.NODE: "from the node",
+            Basis.GIVEN: "as given",
             Basis.SERVER: "assumed from the API server; the kubelet may be up to 3 minors older",
             Basis.DEFAULT: "assumed: the newest",
         }[self.basis]
@@ -344,4 +346,18 @@ def rules_for(
         runtime=runtime,
         kubelet_raw=raw,
         missing_secret_event_failure_only_since=missing_secret_event_failure_only_since,
+    )
+
+
+def rules_given(kubelet_version: str, runtime_version: str | None = None) -> KubeletRules | None:
+    """The rules for a version the user named (`check --kubelet-version v1.29`); None when it
+    is no version, so that the command can say so."""
+    version = parse_version(kubelet_version)
+    if version is None:
+        return None
+    return KubeletRules(
+        kubelet=version,
+        basis=Basis.GIVEN,
+        runtime=parse_runtime(runtime_version),
+        kubelet_raw=kubelet_version.strip()[:80],
     )

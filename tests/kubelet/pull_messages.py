@@ -333,6 +333,22 @@ MESSAGES: tuple[PullMessage, ...] = (
         "bottlerocket-os/bottlerocket#4422 (the error names the mirror URL); host example-ized",
     ),
     PullMessage(
+        "unexpected status from HEAD request to https://ghcr.io/v2/o/a/manifests/v1: "
+        "403 Forbidden\ndenied: denied",
+        AUTH,
+        "containerd 2.3.3+",
+        "any",
+        "(code) containerd v2.3.4 core/remotes/docker/errcode.go:290-305 with the HEAD 403 GET "
+        "fallback (commit 457fba3a3)",
+    ),
+    PullMessage(
+        "no basic auth credentials",
+        AUTH,
+        "any",
+        "any",
+        "kubernetes/kops#16762 (ECR), modern-kubelet.md 2.3",
+    ),
+    PullMessage(
         "rpc error: code = NotFound desc = failed to pull and unpack image "
         '"registry.k8s.io/kube-apiserver-amd64:v1.30.0-alpha…": failed to resolve reference …: '
         "registry.k8s.io/kube-apiserver-amd64:v1.30.0-alpha…: not found",
@@ -503,6 +519,30 @@ MESSAGES: tuple[PullMessage, ...] = (
         "CRI-O (older c/image)",
         "any",
         "modern-kubelet.md 2.1 CRI-O wrapper row (older paste)",
+    ),
+    PullMessage(
+        "initializing source docker://quay.io/org/app:v9: reading manifest v9 in quay.io/org/app: "
+        "manifest unknown",
+        NOT_FOUND,
+        "CRI-O",
+        "any",
+        "(code) vendor/go.podman.io/image/v5/copy/copy.go:237 wrapping docker_client.go:972",
+    ),
+    PullMessage(
+        "reading manifest v1 in registry.example.com/team/app: unauthorized: authentication "
+        "required",
+        AUTH,
+        "CRI-O",
+        "any",
+        "(code) docker_client.go:972 with a registry's 401 body (modern-kubelet.md 2.2, 401 row)",
+    ),
+    PullMessage(
+        "errors:\ndenied: requested access to the resource is denied\nunauthorized: "
+        "authentication required",
+        AUTH,
+        "CRI-O (older c/image)",
+        "any",
+        "cri-o/cri-o#2331 (multi-line registry errors)",
     ),
     PullMessage(
         "too many requests to registry",

@@ -19,6 +19,7 @@ from kubectl_pullsecret.kubelet.versions import (
     parse_server_version,
     parse_version,
     rules_for,
+    rules_given,
 )
 
 
@@ -125,6 +126,19 @@ def test_falls_back_to_the_server_then_to_the_newest() -> None:
     assert (nothing.kubelet, nothing.basis) == (NEWEST, Basis.DEFAULT)
     assert rules_for("garbage", None, "v1.30.1").basis is Basis.SERVER
     assert KubeletRules() == nothing  # the default value is the newest kubelet
+
+
+def test_a_version_the_user_names() -> None:
+    # `check` without a cluster takes --kubelet-version (issue 12); unparsable is an error.
+    given = rules_given("1.29", "cri-o://1.29.1")
+    assert given is not None
+    assert (given.kubelet, given.basis, given.runtime.runtime) == (
+        Version(1, 29, 0),
+        Basis.GIVEN,
+        Runtime.CRIO,
+    )
+    assert given.describe() == "kubelet 1.29 (as given), cri-o 1.29.1"
+    assert rules_given("newest") is None
 
 
 def test_the_newest_is_1_36() -> None:
