@@ -357,8 +357,8 @@ def runtime_error_of(message: str) -> str | None:
     1.32+ back-off message `Back-off pulling image "<img>": <ErrName>: <err>`, the CRI error
     messages `image pull failed for <img> because ...` (returned whole: the cause is in the
     sentence) and a 1.33+ `Error: <credential lookup error>` event. A bare `Back-off pulling
-    image "<img>"` or `Error: ImagePullBackOff` has none. For a waiting ErrImagePull, whose
-    message is the raw error itself, use read_waiting.
+    image "<img>"`, `Error: ImagePullBackOff` or `Error: <anything not a pull's>` has none.
+    For a waiting ErrImagePull, whose message is the raw error itself, use read_waiting.
     """
     text = strip_combined_prefix(message)
     match = _FAILED_TO_PULL.match(text)
@@ -371,8 +371,10 @@ def runtime_error_of(message: str) -> str | None:
     if _CRI_ERROR_MESSAGE.match(text):
         return text.strip()
     match = _ERROR_EVENT.match(text)
-    if match and not is_named_reason(match.group(1).strip()):
-        return match.group(1).strip() or None
+    # startContainer writes `Error: <text>` for every failure it meets (a missing env secret,
+    # runAsNonRoot, ...): only a credential-lookup error is a pull's.
+    if match and _first_match(match.group(1).strip()) is PullError.CREDENTIAL_LOOKUP:
+        return match.group(1).strip()
     return None
 
 

@@ -175,6 +175,9 @@ def test_runtime_error_from_events() -> None:
     assert runtime_error_of("Error: illegal base64 data at input byte 4") == (
         "illegal base64 data at input byte 4"
     )
+    # kuberuntime_container.go startContainer records `Error: %v` for config failures too.
+    assert runtime_error_of('Error: secret "app-env" not found') is None
+    assert runtime_error_of("Error: container has runAsNonRoot and image will run as root") is None
     assert runtime_error_of('Pulling image "nginx"') is None
 
 
