@@ -24,6 +24,7 @@ from kubectl_pullsecret.kubelet.messages import PodEvent
 from kubectl_pullsecret.kubelet.pod import (
     ContainerSpec,
     ContainerStatus,
+    ImageVolumeSpec,
     PodFacts,
     SecretFetch,
     SecretStatus,
@@ -66,12 +67,23 @@ def pod_facts(pod: dict[str, Any]) -> PodFacts:
     )
     containers: list[ContainerSpec] = []
     statuses: list[ContainerStatus] = []
+    mounts: dict[str, list[str]] = {}  # volume name -> containers that mount it
     for spec_key, status_key in _CONTAINER_KINDS:
         for container in _list(spec.get(spec_key)):
             container = _dict(container)
+            name = _str(container.get("name"))
             containers.append(
-                ContainerSpec(_str(container.get("name")), _str(container.get("image")), spec_key)
+                ContainerSpec(
+                    name,
+                    _str(container.get("image")),
+                    spec_key,
+                    _str(container.get("imagePullPolicy")),
+                )
             )
+            for mount in _list(container.get("volumeMounts")):
+                volume = _str(_dict(mount).get("name"))
+                if volume and name not in mounts.setdefault(volume, []):
+                    mounts[volume].append(name)
         for item in _list(status.get(status_key)):
             item = _dict(item)
             state = _dict(item.get("state"))
@@ -103,7 +115,31 @@ def pod_facts(pod: dict[str, Any]) -> PodFacts:
         owner_name=_str(owner.get("name")),
         owner_api_version=_str(owner.get("apiVersion")),
         template_hash=_str(_dict(metadata.get("labels")).get("pod-template-hash")),
+        image_volumes=_image_volumes(spec, mounts),
+        node_name=_str(spec.get("nodeName")),
     )
+
+
+def _image_volumes(
+    spec: dict[str, Any], mounts: dict[str, list[str]]
+) -> tuple[ImageVolumeSpec, ...]:
+    """`spec.volumes[].image` (KEP-4639): pulled with the Pod's secrets, like a container."""
+    volumes: list[ImageVolumeSpec] = []
+    for volume in _list(spec.get("volumes")):
+        volume = _dict(volume)
+        image = volume.get("image")
+        if not isinstance(image, dict):
+            continue
+        name = _str(volume.get("name"))
+        volumes.append(
+            ImageVolumeSpec(
+                name,
+                _str(image.get("reference")),
+                _str(image.get("pullPolicy")),
+                tuple(mounts.get(name, ())),
+            )
+        )
+    return tuple(volumes)
 
 
 def label_selector(selector: Any) -> str:
