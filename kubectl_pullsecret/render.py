@@ -102,7 +102,14 @@ def diagnose_table(reports: Sequence[ContainerReport], wide: bool, no_headers: b
         "PROBLEMS",
     ]
     if wide:
-        headers += ["POD-NAMES", "REPOSITORY", "SECRETS", "SERVICEACCOUNT", "CREDENTIALS"]
+        headers += [
+            "POD-NAMES",
+            "REPOSITORY",
+            "SECRETS",
+            "SERVICEACCOUNT",
+            "CREDENTIALS",
+            "KUBELET",
+        ]
     groups = group_reports(reports)
     rows = []
     for group in groups:
@@ -126,6 +133,7 @@ def diagnose_table(reports: Sequence[ContainerReport], wide: bool, no_headers: b
                 ",".join(r.secrets) or "-",
                 r.service_account,
                 creds,
+                r.kubelet.describe(),
             ]
         rows.append(row)
     text = table(headers, rows, no_headers)
@@ -172,6 +180,7 @@ def _report_item(r: ContainerReport) -> dict[str, Any]:
         "owners": [{"kind": o.kind, "name": o.name} for o in r.owners.owners],
         "template": r.template,
         "group": group_id(r),
+        "kubelet": r.kubelet.as_dict(),
     }
 
 
@@ -226,7 +235,7 @@ def preflight_table(reports: Sequence[ContainerReport], wide: bool, no_headers: 
     """One row per workload container, checked or not, then the problems with their fixes."""
     headers = ["NAMESPACE", "WORKLOAD", "CONTAINER", "IMAGE", "REGISTRY", "CREDENTIALS", "PROBLEMS"]
     if wide:
-        headers += ["SOURCE", "REPOSITORY", "SECRETS", "SERVICEACCOUNT"]
+        headers += ["SOURCE", "REPOSITORY", "SECRETS", "SERVICEACCOUNT", "KUBELET"]
     rows = []
     for r in reports:
         row = [
@@ -239,7 +248,13 @@ def preflight_table(reports: Sequence[ContainerReport], wide: bool, no_headers: 
             _codes(r.problems),
         ]
         if wide:
-            row += [_source(r), r.repository or "-", ",".join(r.secrets) or "-", r.service_account]
+            row += [
+                _source(r),
+                r.repository or "-",
+                ",".join(r.secrets) or "-",
+                r.service_account,
+                r.kubelet.describe(),
+            ]
         rows.append(row)
     text = table(headers, rows, no_headers)
     if no_headers:
@@ -424,6 +439,7 @@ def check_table(report: CheckReport) -> str:
         terminal_safe(f"Image:       {report.image}"),
         terminal_safe(f"Repository:  {report.repository or '-'}"),
         terminal_safe(f"Registry:    {report.registry or '-'}"),
+        terminal_safe(f"Kubelet:     {report.kubelet.describe()}"),
         "",
     ]
     text = "\n".join(lines) + "\n"
@@ -450,5 +466,6 @@ def check_document(report: CheckReport) -> dict[str, Any]:
         "matches": [
             {"source": m.source, "key": m.key, "username": m.username} for m in report.matches
         ],
+        "kubelet": report.kubelet.as_dict(),
         "problems": [p.as_dict() for p in report.problems],
     }

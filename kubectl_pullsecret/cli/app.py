@@ -20,6 +20,7 @@ from kubectl_pullsecret.cli.flags import (
     Debug,
     ExpiryWarning,
     InsecureRegistry,
+    KubeletVersion,
     NoHeaders,
     Output,
     RegistryCA,
@@ -34,6 +35,7 @@ from kubectl_pullsecret.secrecy import RedactingFormatter, redact
 
 if TYPE_CHECKING:
     from kubectl_pullsecret.commands.verify import VerifyRequest
+    from kubectl_pullsecret.kubelet.versions import KubeletRules
     from kubectl_pullsecret.verdicts.catalogue import Problem
     from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 
@@ -123,6 +125,17 @@ def _expiry(window: str) -> ExpiryPolicy:
     from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 
     return ExpiryPolicy(time.time(), parse_duration(window, "--expiry-warning"))
+
+
+def _kubelet_rules(version: str | None) -> KubeletRules | None:
+    if version is None:
+        return None
+    from kubectl_pullsecret.kubelet.versions import rules_given
+
+    rules = rules_given(version)
+    if rules is None:
+        fail(f"invalid --kubelet-version {version!r}: use a version like v1.29 or 1.33.2")
+    return rules
 
 
 # --- diagnose ---------------------------------------------------------------------------------
@@ -304,6 +317,7 @@ def check(
             metavar="[NAME=]PATH",
         ),
     ] = [],  # noqa: B006
+    kubelet_version: KubeletVersion = None,
     offline: Annotated[
         bool,
         typer.Option(
@@ -342,6 +356,7 @@ def check(
     if offline and verify:
         fail("--offline and --verify exclude each other: --verify asks the registries")
     request = _verify_request(verify, insecure_registry, registry_ca, connection)
+    rules = _kubelet_rules(kubelet_version)
     from kubectl_pullsecret import render
 
     if filenames:
@@ -352,7 +367,13 @@ def check(
         result = preflight(
             connection,
             PreflightRequest(
-                tuple(filenames), recursive, offline, tuple(files), request, _expiry(expiry_warning)
+                tuple(filenames),
+                recursive,
+                offline,
+                tuple(files),
+                request,
+                _expiry(expiry_warning),
+                rules,
             ),
             sys.stdin.buffer,
         )
@@ -374,7 +395,13 @@ def check(
 
     assert image is not None
     report = check_image(
-        connection, image, secrets, [Path(f) for f in files], request, _expiry(expiry_warning)
+        connection,
+        image,
+        secrets,
+        [Path(f) for f in files],
+        request,
+        _expiry(expiry_warning),
+        rules,
     )
     _emit(
         render.check_table(report)

@@ -137,6 +137,14 @@ RegistryCA = Annotated[
     typer.Option("--registry-ca", help="With --verify: also trust this CA bundle.", metavar="FILE"),
 ]
 
+KubeletVersion = Annotated[
+    str | None,
+    typer.Option(
+        "--kubelet-version",
+        help="Judge as this kubelet would, e.g. v1.29 (default: the cluster's, else the newest).",
+        metavar="VERSION",
+    ),
+]
 ExpiryWarning = Annotated[
     str,
     typer.Option(

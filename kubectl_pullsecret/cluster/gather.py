@@ -44,6 +44,7 @@ from kubectl_pullsecret.kubelet.messages import (
     shows_pull_trouble,
 )
 from kubectl_pullsecret.kubelet.pod import PodFacts, SecretFetch, SecretStatus
+from kubectl_pullsecret.kubelet.versions import KubeletRules, rules_for
 from kubectl_pullsecret.verdicts.facts import OwnerChain, PodContext, Workload
 
 # Above this many distinct objects, one list per type beats one GET per object.
@@ -75,6 +76,8 @@ class Gatherer:
         self.warnings: list[str] = []
         self.sensitive: list[str] = []
         self._by_name: dict[str, list[dict[str, Any]] | None] = {}
+        self._server_rules: KubeletRules | None = None
+        self._node_rules: dict[str, KubeletRules] = {}
 
     # pods and events
 
@@ -173,6 +176,44 @@ class Gatherer:
                 f"cannot list events in namespace {namespace} (forbidden); the kubelet's messages are not used"
             )
             return []
+
+    # the kubelet's version
+
+    def server_rules(self) -> KubeletRules:
+        """Rules from the API server's version (one request), for what runs on no node yet."""
+        if self._server_rules is None:
+            try:
+                info = self.client.get("/version")
+            except ApiStatusError:
+                info = {}
+            self._server_rules = rules_for(server_version=info)
+        return self._server_rules
+
+    def node_rules(self, node: str) -> KubeletRules:
+        """The rules of the kubelet and runtime a node reports (status.nodeInfo): one request
+        per node; the server's when the Pod is not scheduled or nodes cannot be read."""
+        if not node:
+            return self.server_rules()
+        if node not in self._node_rules:
+            try:
+                info = (self.client.get(core_path("nodes", name=node)).get("status") or {}).get(
+                    "nodeInfo"
+                ) or {}
+            except Forbidden:
+                self._warn_once(
+                    "cannot read nodes (forbidden: get nodes): the verdicts assume the kubelet "
+                    "version of the API server"
+                )
+                info = {}
+            except ApiStatusError:
+                info = {}
+            kubelet, runtime = info.get("kubeletVersion"), info.get("containerRuntimeVersion")
+            self._node_rules[node] = rules_for(kubelet, runtime) if kubelet else self.server_rules()
+        return self._node_rules[node]
+
+    def _warn_once(self, warning: str) -> None:
+        if warning not in self.warnings:
+            self.warnings.append(warning)
 
     # secrets and service accounts
 
@@ -471,6 +512,9 @@ def gather_diagnosis(
                 elsewhere_unknown=unknown,
                 owners=OwnerChain((template_of,)) if template_of else owners.chain(facts),
                 template_of=template_of,
+                rules=gatherer.server_rules()
+                if template_of
+                else gatherer.node_rules(facts.node_name),
             )
         )
     return Gathered(contexts, gatherer.warnings + owners.warnings, gatherer.sensitive)
@@ -698,6 +742,7 @@ def gather_audit(client: KubeClient, namespace: str | None, selector: str | None
                 elsewhere_unknown=unknown,
                 owners=OwnerChain((workload,)),
                 template_of=workload,
+                rules=gatherer.server_rules(),
             )
         )
     decoded = [

@@ -252,7 +252,13 @@ def secret_fetch(name: str, secret: dict[str, Any]) -> SecretFetch:
 
 
 def service_account_facts(name: str, account: dict[str, Any]) -> ServiceAccountFacts:
-    return ServiceAccountFacts(name, SecretStatus.FOUND, names_of(account.get("imagePullSecrets")))
+    annotations = _dict(_dict(account.get("metadata")).get("annotations"))
+    return ServiceAccountFacts(
+        name,
+        SecretStatus.FOUND,
+        names_of(account.get("imagePullSecrets")),
+        tuple((str(k), v) for k, v in annotations.items() if isinstance(v, str)),
+    )
 
 
 def decode_secret_data(data: Mapping[str, object] | None) -> tuple[dict[str, bytes], list[str]]:

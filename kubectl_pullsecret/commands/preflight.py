@@ -21,9 +21,9 @@ from kubectl_pullsecret.cluster.manifests import (
 )
 from kubectl_pullsecret.cluster.objects import (
     key_secrets,
-    names_of,
     pod_facts,
     sensitive_values,
+    service_account_facts,
     workload_facts,
 )
 from kubectl_pullsecret.cluster.workloads import BY_KIND, POD, WITHOUT_POD_TEMPLATE
@@ -32,6 +32,7 @@ from kubectl_pullsecret.errors import CommandError
 from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts, admitted_pull_secrets
 from kubectl_pullsecret.kubelet.docker_config import DecodedSecret
 from kubectl_pullsecret.kubelet.pod import SecretFetch, SecretStatus
+from kubectl_pullsecret.kubelet.versions import KubeletRules, rules_for
 from kubectl_pullsecret.secrecy import remember
 from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 from kubectl_pullsecret.verdicts.facts import OwnerChain, PodContext, Workload
@@ -50,6 +51,7 @@ class PreflightRequest:
     credential_files: tuple[str, ...] = ()  # --file PATH (a Secret manifest) or NAME=PATH
     verify: VerifyRequest | None = None
     expiry: ExpiryPolicy | None = None
+    rules: KubeletRules | None = None  # --kubelet-version; else the cluster's, else the newest
 
 
 @dataclass
@@ -94,9 +96,7 @@ def _read_input(request: PreflightRequest, namespace: str, stdin: IO[bytes]) -> 
             _remember_decoded(decoded)
             found.secrets[key] = SecretFetch(name, SecretStatus.FOUND, decoded)
         elif kind == "ServiceAccount":
-            found.accounts[key] = ServiceAccountFacts(
-                name, SecretStatus.FOUND, names_of(obj.get("imagePullSecrets"))
-            )
+            found.accounts[key] = service_account_facts(name, obj)
         elif kind in BY_KIND:
             workload = _workload(kind, obj, document.source)
             if workload.template is None or not workload.template.containers:
@@ -213,6 +213,14 @@ class _Cluster:
             return (), "", False
         return tuple(ns for ns, _ in found), (found[0][1] if found else ""), not could_look
 
+    def server_rules(self) -> KubeletRules:
+        if self.gatherer is None:
+            return rules_for()
+        try:
+            return self.gatherer.server_rules()
+        except KubeError:
+            return rules_for()
+
     def close(self) -> None:
         if self.client is not None:
             log.debug(
@@ -238,7 +246,8 @@ def preflight(connection: KubeOptions, request: PreflightRequest, stdin: IO[byte
     files = _named_files(request)
     cluster = _Cluster(connection, request.offline, found.warnings)
     try:
-        reports = _judge(found, files, cluster, request.expiry)
+        rules = request.rules or cluster.server_rules()
+        reports = _judge(found, files, cluster, request.expiry, rules)
     finally:
         cluster.close()
     if request.verify is not None:
@@ -247,7 +256,11 @@ def preflight(connection: KubeOptions, request: PreflightRequest, stdin: IO[byte
 
 
 def _judge(
-    found: _Input, files: dict[str, SecretFetch], cluster: _Cluster, expiry: ExpiryPolicy | None
+    found: _Input,
+    files: dict[str, SecretFetch],
+    cluster: _Cluster,
+    expiry: ExpiryPolicy | None,
+    rules: KubeletRules,
 ) -> list[ContainerReport]:
     templates = [w.template for w in found.workloads if w.template is not None]
     wanted_accounts = {(t.namespace, t.service_account) for t in templates}
@@ -299,6 +312,7 @@ def _judge(
             owners=OwnerChain((workload,)),
             template_of=workload,
             expiry=expiry,
+            rules=rules,
         )
         reports.extend(diagnose_pod(context))
     return reports

@@ -29,6 +29,11 @@ class Code(str, Enum):
     IMAGE_NOT_FOUND = "ImageNotFound"
     REGISTRY_UNREACHABLE = "RegistryUnreachable"
     RATE_LIMITED = "RateLimited"
+    # Classified from the runtime's messages; none is a credentials problem.
+    PULL_TIMED_OUT = "PullTimedOut"
+    RUNTIME_MISCONFIGURED = "RuntimeMisconfigured"
+    SIGNATURE_VALIDATION_FAILED = "SignatureValidationFailed"
+    SHORT_NAME_UNRESOLVED = "ShortNameUnresolved"
     INVALID_IMAGE_NAME = "InvalidImageName"
     AUTH_FIELD_MISMATCH = "AuthFieldMismatch"
     # The credential says when it ends (a JWT's exp, an ECR token's expiration).
@@ -81,12 +86,13 @@ def empty_pull_secret_name() -> Problem:
     )
 
 
-def secret_not_found(subject: str, where: str, hint: str) -> Problem:
-    """`where`: the namespace it was looked for in and, after a `;`, where else it exists."""
+def secret_not_found(subject: str, where: str, hint: str, reported: str = "") -> Problem:
+    """`where`: the namespace it was looked for in and, after a `;`, where else it exists;
+    `reported`: how the kubelet tells of it, which depends on its version."""
     return Problem(
         Code.SECRET_NOT_FOUND,
         Severity.ERROR,
-        f"{subject} does not exist{where}. The kubelet skips it (FailedToRetrieveImagePullSecret).",
+        f"{subject} does not exist{where}. The kubelet skips it{reported}.",
         hint,
     )
 
@@ -306,7 +312,17 @@ def invalid_image_name(image: str, reason: str) -> Problem:
     )
 
 
-def image_never_pulled(image: str) -> Problem:
+def image_never_pulled(image: str, unverified: str = "") -> Problem:
+    """`unverified`: why "not present" may mean present but not allowed (KEP-2535), if so."""
+    if unverified:
+        return Problem(
+            Code.IMAGE_NOT_FOUND,
+            Severity.ERROR,
+            f"image {image!r}: the kubelet says it is not on the node (imagePullPolicy Never), "
+            f"but {unverified}. This may well be a credentials problem.",
+            "give the Pod a pull secret that can pull the image (the kubelet then accepts the "
+            "cached image), or set imagePullPolicy: IfNotPresent",
+        )
     return Problem(
         Code.IMAGE_NOT_FOUND,
         Severity.ERROR,
@@ -339,6 +355,47 @@ def rate_limited(domain: str, said: str, hint: str) -> Problem:
         Severity.ERROR,
         f"registry {domain} rate-limited the pull{said}. This is not a credentials problem as such.",
         hint,
+    )
+
+
+def pull_timed_out(domain: str, said: str) -> Problem:
+    return Problem(
+        Code.PULL_TIMED_OUT,
+        Severity.ERROR,
+        f"the runtime gave up pulling from {domain}{said}: the pull stalled (containerd cancels "
+        f"a pull after 5 minutes without progress) or hit a deadline. {NOT_CREDENTIALS}",
+        "check the registry's speed and the image's size from the node; containerd's "
+        "image_pull_progress_timeout sets the limit",
+    )
+
+
+def runtime_misconfigured(domain: str, said: str) -> Problem:
+    return Problem(
+        Code.RUNTIME_MISCONFIGURED,
+        Severity.ERROR,
+        f"the node's runtime speaks the wrong protocol to {domain}{said}: plain http to a TLS "
+        f"port answers 400 Bad Request, https to an http registry is refused. {NOT_CREDENTIALS}",
+        "fix the registry's entry in the runtime's configuration on the nodes (containerd "
+        "certs.d/hosts.toml, CRI-O registries.conf)",
+    )
+
+
+def signature_validation_failed(image: str, said: str) -> Problem:
+    return Problem(
+        Code.SIGNATURE_VALIDATION_FAILED,
+        Severity.ERROR,
+        f"the runtime's signature policy refused {image}{said}. {NOT_CREDENTIALS}",
+        "sign the image for the policy, or change the node's policy.json (CRI-O)",
+    )
+
+
+def short_name_unresolved(image: str, said: str) -> Problem:
+    return Problem(
+        Code.SHORT_NAME_UNRESOLVED,
+        Severity.ERROR,
+        f"the runtime could not resolve the short name {image!r}{said}. {NOT_CREDENTIALS}",
+        "write the image with its registry (e.g. docker.io/library/nginx), or configure "
+        "unqualified-search-registries or aliases in the node's registries.conf (CRI-O)",
     )
 
 

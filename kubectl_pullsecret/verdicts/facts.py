@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts
 from kubectl_pullsecret.kubelet.messages import PodEvent
 from kubectl_pullsecret.kubelet.pod import PodFacts, SecretFetch
+from kubectl_pullsecret.kubelet.versions import KubeletRules, rules_for
 from kubectl_pullsecret.verdicts.catalogue import Problem
 from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 
@@ -63,3 +64,5 @@ class PodContext:
     expiry: ExpiryPolicy | None = None
     # CredentialsDiverged findings of the Pod's secrets, by secret name (an audit's).
     divergences: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
+    # The kubelet and runtime the verdicts assume: the node's, else the server's, else newest.
+    rules: KubeletRules = field(default_factory=rules_for)

@@ -9,23 +9,38 @@ admission copies the account's pull secrets only at creation and only into a Pod
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from kubectl_pullsecret.kubelet.admission import admitted_pull_secrets, not_admitted
-from kubectl_pullsecret.kubelet.credential_providers import provider_for
+from kubectl_pullsecret.kubelet.credential_providers import ProviderOutlook, provider_outlook
+from kubectl_pullsecret.kubelet.image_cache import CacheEffect, cached_image_check
 from kubectl_pullsecret.kubelet.image_ref import ImageRef, InvalidImageName, parse_image
 from kubectl_pullsecret.kubelet.keyring import Credential, Keyring, near_misses
 from kubectl_pullsecret.kubelet.messages import (
     FAILED_TO_RETRIEVE_PULL_SECRET,
-    PULL_FAILURE_REASONS,
     PodEvent,
+    PullAttempt,
     PullError,
-    classify_pull_error,
+    event_trail,
+    image_of_event,
+    is_pull_failure,
+    overall_kind,
     parse_missing_pull_secrets,
+    pull_attempts,
+    read_waiting,
     runtime_error_of,
 )
-from kubectl_pullsecret.kubelet.pod import ContainerSpec, ContainerStatus, PodFacts, SecretStatus
+from kubectl_pullsecret.kubelet.pod import (
+    IMAGE_VOLUME_KIND,
+    ContainerSpec,
+    ContainerStatus,
+    PodFacts,
+    SecretStatus,
+    effective_pull_policy,
+)
+from kubectl_pullsecret.kubelet.versions import KubeletRules, rules_for
 from kubectl_pullsecret.secrecy import scrub
 from kubectl_pullsecret.verdicts import catalogue
 from kubectl_pullsecret.verdicts.catalogue import Problem, Severity
@@ -73,6 +88,8 @@ class ContainerReport:
     owners: OwnerChain = field(default_factory=OwnerChain)
     # Judged from a pod template (no Pod is failing): what a new Pod would meet.
     template: bool = False
+    # The kubelet and runtime the verdicts assume.
+    kubelet: KubeletRules = field(default_factory=rules_for, compare=False)
     # The credentials themselves, for --verify; never rendered.
     offered: tuple[Credential, ...] = field(default=(), repr=False, compare=False)
     image_ref: ImageRef | None = field(default=None, repr=False, compare=False)
@@ -196,8 +213,12 @@ def _secret_not_found(ctx: PodContext, name: str) -> Problem:
             "; other namespaces could not be searched (forbidden)" if ctx.elsewhere_unknown else ""
         )
         hint = f"create it: {create_secret_command(name, ns, _first_registry(ctx.pod))}"
+    if ctx.rules.missing_secret_event:
+        reported = " and reports FailedToRetrieveImagePullSecret"
+    else:
+        reported = f" (kubelet {ctx.rules.kubelet} only logs it: the event exists from 1.28)"
     return catalogue.secret_not_found(
-        f'Secret "{name}" named in imagePullSecrets', f" in namespace {ns}{where}", hint
+        f'Secret "{name}" named in imagePullSecrets', f" in namespace {ns}{where}", hint, reported
     )
 
 
@@ -228,6 +249,14 @@ def _service_account_problem(ctx: PodContext, failing_without_creds: bool) -> Pr
     )
 
 
+def _volume_failing(ctx: PodContext, spec: ContainerSpec) -> bool:
+    """An image volume fails the Pod's sync before any container gets a result: its
+    containers stay ContainerCreating, and only the Pod's events name its image."""
+    return spec.kind == IMAGE_VOLUME_KIND and any(
+        image_of_event(e.message) == spec.image and runtime_error_of(e.message) for e in ctx.events
+    )
+
+
 def _state_of(status: ContainerStatus | None, pod: PodFacts) -> str:
     if status is None:
         return pod.phase or "Unknown"
@@ -240,23 +269,49 @@ def _state_of(status: ContainerStatus | None, pod: PodFacts) -> str:
     return "Waiting"
 
 
-def _latest_runtime_error(
-    status: ContainerStatus | None, events: Iterable[PodEvent], spec: ContainerSpec
-) -> str | None:
-    if status is not None and status.waiting_message:
-        found = runtime_error_of(status.waiting_message)
-        if found:
-            return found
+@dataclass(frozen=True)
+class _Evidence:
+    """What the kubelet said about a failing pull: the runtime's error, the source of it."""
+
+    error: str | None = None
+    kind: PullError = PullError.UNKNOWN
+    attempts: tuple[PullAttempt, ...] = ()
+    stale: str = ""  # when the error comes from an old event only: how old, for the message
+
+
+def _evidence(
+    ctx: PodContext, status: ContainerStatus | None, spec: ContainerSpec, failing: bool
+) -> _Evidence:
+    """The waiting message first (durable: events expire after an hour and are thinned to one
+    per 5 minutes after 25), then the newest event that carries a pull error."""
+    if not failing:
+        return _Evidence()
+    waiting = read_waiting(status.waiting_reason, status.waiting_message) if status else None
+    if waiting is not None and waiting.error:
+        return _Evidence(waiting.error, waiting.kind, waiting.attempts)
     latest: PodEvent | None = None
-    for event in events:
+    for event in ctx.events:
         ref = event.container
-        if ref is None or ref.name != spec.name or ref.kind != spec.kind:
+        if spec.kind == IMAGE_VOLUME_KIND:
+            # An image volume's failure is reported on the Pod: match it by its image.
+            if image_of_event(event.message) != spec.image:
+                continue
+        elif ref is None or ref.name != spec.name or ref.kind != spec.kind:
             continue
         if runtime_error_of(event.message) and (
             latest is None or event.last_seen >= latest.last_seen
         ):
             latest = event
-    return runtime_error_of(latest.message) if latest is not None else None
+    error = runtime_error_of(latest.message) if latest is not None else None
+    if error is None:
+        return _Evidence(kind=waiting.kind if waiting is not None else PullError.UNKNOWN)
+    attempts = pull_attempts(error)
+    stale = ""
+    if waiting is not None and waiting.previous is None and latest is not None:
+        trail = event_trail(ctx.events, datetime.now(timezone.utc), failing=True)
+        if trail.stale:
+            stale = f" (from an event last seen at {latest.last_seen}; newer ones are thinned out)"
+    return _Evidence(error, overall_kind(attempts), attempts, stale)
 
 
 def _credential_refs(creds: Sequence[Credential]) -> tuple[CredentialRef, ...]:
@@ -270,19 +325,21 @@ def diagnose_pod(ctx: PodContext) -> list[ContainerReport]:
     statuses = {(s.kind, s.name): s for s in pod.statuses}
     reports: list[ContainerReport] = []
     prospective = ctx.template_of is not None
-    for spec in pod.containers:
+    for spec in pod.pulled_images():
         status = statuses.get((spec.kind, spec.name))
         # A template is judged as the pull a new Pod would make: as if it were failing now,
         # with no runtime error to read.
         state = TEMPLATE_STATE if prospective else _state_of(status, pod)
-        failing = prospective or state in PULL_FAILURE_REASONS
+        failing = prospective or is_pull_failure(state) or _volume_failing(ctx, spec)
         latent = pod.phase == "Running" and not failing
         problems: list[Problem] = []
         creds: list[Credential] = []
         repository = registry = None
         image: ImageRef | None = None
         try:
-            image = parse_image(spec.image)
+            image = parse_image(
+                spec.image, length_counts_domain=ctx.rules.name_length_counts_domain
+            )
         except InvalidImageName as exc:
             problems.append(catalogue.invalid_image_name(scrub(spec.image, 200), str(exc)))
         if image is not None:
@@ -315,7 +372,7 @@ def diagnose_pod(ctx: PodContext) -> list[ContainerReport]:
                 image=spec.image,
                 repository=repository,
                 registry=registry,
-                state=state,
+                state=scrub(state, 80),
                 pod_phase=pod.phase,
                 latent=latent,
                 credentials=_credential_refs(creds),
@@ -324,6 +381,7 @@ def diagnose_pod(ctx: PodContext) -> list[ContainerReport]:
                 service_account=pod.service_account,
                 owners=ctx.owners,
                 template=prospective,
+                kubelet=ctx.rules,
                 offered=tuple(creds),
                 image_ref=image,
             )
@@ -346,8 +404,16 @@ def _credential_health(ctx: PodContext, creds: Sequence[Credential]) -> list[Pro
     return problems
 
 
-def _offered(creds: Sequence[Credential]) -> str:
-    return ", ".join(f"{c.source} (key {c.key}, user {c.username or '<empty>'})" for c in creds)
+def _offered(creds: Sequence[Credential], attempts: Sequence[PullAttempt] = ()) -> str:
+    """The credentials offered, each with the registry's answer to it when the kubelet
+    reported one error per credential (its aggregate `[err1, err2]`)."""
+    labels = [f"{c.source} (key {c.key}, user {c.username or '<empty>'})" for c in creds]
+    if _per_credential(creds, attempts):
+        labels = [
+            f"{label}: {attempt.kind.value}, {scrub(attempt.error, 200)}"
+            for label, attempt in zip(labels, attempts, strict=True)
+        ]
+    return "; ".join(labels) if _per_credential(creds, attempts) else ", ".join(labels)
 
 
 def _container_problems(
@@ -363,16 +429,33 @@ def _container_problems(
     pod = ctx.pod
     problems: list[Problem] = []
     if state == "ErrImageNeverPull":
-        return [catalogue.image_never_pulled(spec.image)]
+        policy = effective_pull_policy(spec.image, spec.pull_policy)
+        check = cached_image_check(ctx.rules, policy, state)
+        unverified = ""
+        if check.credentials_matter:
+            unverified = (
+                f"on kubelet {ctx.rules.kubelet} (KubeletEnsureSecretPulledImages, "
+                f"{check.gate.value}) it says so too when the image is on the node but was "
+                "pulled with credentials this Pod does not have: it does not reveal which"
+            )
+        return [catalogue.image_never_pulled(spec.image, unverified)]
     if state == "InvalidImageName":
         return [catalogue.invalid_image_name(spec.image, "")]
-    runtime_error = _latest_runtime_error(status, ctx.events, spec) if failing else None
-    kind = classify_pull_error(runtime_error) if runtime_error else PullError.UNKNOWN
-    said = f": {scrub(runtime_error)}" if runtime_error else ""
-    if failing and kind is PullError.NOT_FOUND:
-        problems.append(catalogue.image_not_found(f"{image.repository}:{image.reference}", said))
-    elif failing and kind is PullError.UNREACHABLE:
-        problems.append(catalogue.registry_unreachable(image.domain, said))
+    evidence = _evidence(ctx, status, spec, failing and not ctx.template_of)
+    kind = evidence.kind
+    said = f": {scrub(evidence.error)}{evidence.stale}" if evidence.error else ""
+    not_credentials = {
+        PullError.NOT_FOUND: lambda: catalogue.image_not_found(
+            f"{image.repository}:{image.reference}", said
+        ),
+        PullError.UNREACHABLE: lambda: catalogue.registry_unreachable(image.domain, said),
+        PullError.TIMEOUT: lambda: catalogue.pull_timed_out(image.domain, said),
+        PullError.MISCONFIGURED: lambda: catalogue.runtime_misconfigured(image.domain, said),
+        PullError.SIGNATURE: lambda: catalogue.signature_validation_failed(spec.image, said),
+        PullError.SHORT_NAME: lambda: catalogue.short_name_unresolved(spec.image, said),
+    }
+    if failing and kind in not_credentials:
+        problems.append(not_credentials[kind]())
     elif failing and kind is PullError.RATE_LIMITED:
         hint = (
             "authenticate Docker Hub pulls (authenticated users get higher limits): "
@@ -381,43 +464,93 @@ def _container_problems(
             else "wait, use a pull-through mirror, or authenticate with an account with higher limits"
         )
         problems.append(catalogue.rate_limited(image.domain, said, hint))
+    elif failing and kind is PullError.CREDENTIAL_LOOKUP and not findings.malformed:
+        # The kubelet could not decode a pull secret; they all decode now (fixed since, or an
+        # error this tool's decoder does not see): the next retry tells.
+        problems.append(
+            catalogue.secret_malformed(
+                "One of this Pod's pull secrets",
+                None,
+                scrub(evidence.error or "", 200),
+                "of this Pod's pull secrets",
+                "they decode now; if the Pod does not recover at its next retry, re-create "
+                "its pull secrets with kubectl create secret docker-registry",
+            )
+        )
     elif failing and creds and not findings.malformed and findings.arrived:
         # The kubelet's last attempt ran before these secrets existed: its error says nothing
         # about the credentials now listed, which the next retry (back-off up to 5 min) uses.
         pass
     elif failing and creds and not findings.malformed:
         if kind is PullError.AUTH:
-            note = (
-                " The kubelet never retries anonymously, so a wrong Docker Hub credential "
-                "breaks even public images."
-                if image.is_docker_hub
-                else ""
-            )
             secrets = " ".join(f"--secret {q(c.source.removeprefix('secret/'))}" for c in creds)
             problems.append(
                 catalogue.credentials_rejected(
                     image.repository,
-                    _offered(creds),
-                    said,
-                    note,
+                    _offered(creds, evidence.attempts),
+                    "" if _per_credential(creds, evidence.attempts) else said,
+                    _rejection_notes(ctx, spec, image),
                     f"check the username, password and pull rights: kubectl pullsecret check "
                     f"{q(spec.image)} -n {q(pod.namespace)} {secrets} --verify",
                 )
             )
-        elif runtime_error:
+        elif evidence.error:
             problems.append(
                 catalogue.pull_failed_with_credentials(
-                    _offered(creds),
+                    _offered(creds, evidence.attempts),
                     said,
                     f"check live: kubectl pullsecret check {q(spec.image)} -n {q(pod.namespace)} --verify",
                 )
             )
     elif failing and not creds and not findings.malformed:
         problems.extend(_no_credentials(ctx, image, findings, said))
-    provider = provider_for(image.domain)
-    if provider is not None and not creds:
-        problems.append(catalogue.node_credentials_possible(image.domain, provider))
+    outlook = _outlook(ctx, image)
+    if outlook.cloud_registry is not None and not creds:
+        problems.append(catalogue.node_credentials_possible(image.domain, outlook.cloud_registry))
     return problems
+
+
+def _outlook(ctx: PodContext, image: ImageRef) -> ProviderOutlook:
+    annotations = dict(ctx.service_account.annotations) if ctx.service_account else {}
+    return provider_outlook(ctx.rules, image.domain, annotations)
+
+
+def _provider_note(ctx: PodContext, image: ImageRef) -> str:
+    """Where a credential provider may serve the image: never say the Pod cannot pull."""
+    outlook = _outlook(ctx, image)
+    if not outlook.service_account_provider_possible:
+        return ""
+    keys = ", ".join(outlook.identity_annotations)
+    attempt = "did not serve it either" if ctx.template_of is None else "may serve it"
+    return (
+        f"; its ServiceAccount carries a workload identity ({keys}): a credential provider that "
+        f"pulls with the ServiceAccount's token (kubelet {ctx.rules.kubelet}, "
+        f"KubeletServiceAccountTokenForCredentialProviders {outlook.service_account_tokens.value}) "
+        f"{attempt}"
+    )
+
+
+def _per_credential(creds: Sequence[Credential], attempts: Sequence[PullAttempt]) -> bool:
+    """The kubelet reported one error per credential (identical errors are merged into one)."""
+    return len(creds) > 1 and len(attempts) == len(creds)
+
+
+def _rejection_notes(ctx: PodContext, spec: ContainerSpec, image: ImageRef) -> str:
+    notes = ""
+    if image.is_docker_hub:
+        notes += (
+            " The kubelet never retries anonymously, so a wrong Docker Hub credential breaks "
+            "even public images."
+        )
+    policy = effective_pull_policy(spec.image, spec.pull_policy)
+    check = cached_image_check(ctx.rules, policy)
+    if check.effect is CacheEffect.REPULL_WITH_POD_CREDENTIALS and check.gate.by_default:
+        notes += (
+            f" On kubelet {ctx.rules.kubelet} an image already on the node is pulled again with "
+            "this Pod's own credentials (KubeletEnsureSecretPulledImages), even where other "
+            "Pods on the node run it."
+        )
+    return notes
 
 
 def _no_credentials(
@@ -441,7 +574,10 @@ def _no_credentials(
         )
         # A template without secrets most often pulls public images: nothing says otherwise.
         severity = Severity.INFO if ctx.template_of is not None else Severity.ERROR
-        return [catalogue.no_pull_secrets(_whose(ctx), image.repository, said, hint, severity)]
+        note = _provider_note(ctx, image)
+        return [
+            catalogue.no_pull_secrets(_whose(ctx), image.repository, said + note, hint, severity)
+        ]
     all_creds = findings.keyring.all_credentials()
     covered = sorted({c.key for c in all_creds})
     misses = near_misses(image.repository, all_creds)

@@ -33,7 +33,7 @@ def kubectl_complete(run_plugin, kubeconfig: Path, *words: str) -> list[str]:  #
 
 
 def test_subcommands_and_flags_offline() -> None:
-    assert complete([""]) == (["check", "diagnose", "show", "version"], NO_FILE)
+    assert complete([""]) == (["audit", "check", "diagnose", "show", "version"], NO_FILE)
     assert complete(["diagnose", "d"]) == (["daemonset", "deploy", "deployment", "ds"], NO_FILE)
     assert "pod" in complete(["diagnose", ""])[0] and "cj" in complete(["diagnose", ""])[0]
     assert complete(["diagnose", "pod", "-o", ""]) == (["table", "wide", "json", "yaml"], NO_FILE)

@@ -33,9 +33,10 @@ def b64(data: object) -> str:
 
 
 def test_a_signed_jwt_and_an_ecr_token_are_dated() -> None:
+    now = time.time()
     token = jwt(expires_in=3600)
-    assert jwt_expiry(token) == pytest.approx(NOW + 3600, abs=5)
-    assert ecr_expiry(ecr_token(12 * 3600)) == pytest.approx(NOW + 12 * 3600, abs=5)
+    assert jwt_expiry(token) == pytest.approx(now + 3600, abs=5)
+    assert ecr_expiry(ecr_token(12 * 3600)) == pytest.approx(now + 12 * 3600, abs=5)
     assert [e.what for e in credential_expiry("AWS", ecr_token())] == ["ECR authorization token"]
     (gcp,) = credential_expiry("oauth2accesstoken", "ya29.a0AfH6SMBx")
     assert (gcp.expires_at, gcp.lifetime) == (None, "one hour from issue")
@@ -66,7 +67,8 @@ def test_look_alikes_get_no_expiry_and_no_crash(password: str) -> None:
 
 
 def test_expired_expiring_and_fine() -> None:
-    policy = ExpiryPolicy(NOW, window=DAY)
+    now = time.time()
+    policy = ExpiryPolicy(now, window=DAY)
     expired = jwt(expires_in=-60)
     soon = jwt(expires_in=3 * 3600)
     later = jwt(expires_in=5 * DAY)
@@ -95,7 +97,7 @@ def test_an_ecr_token_s_fix_says_how_to_keep_it_fresh() -> None:
         "1.dkr.ecr.eu-west-1.amazonaws.com",
         "AWS",
         ecr_token(-10),
-        ExpiryPolicy(NOW),
+        ExpiryPolicy(time.time()),
         "renew it",
     )
     assert "ECR tokens live 12 hours" in p.hint and p.hint.startswith("renew it")
@@ -115,7 +117,7 @@ def test_show_reads_the_expiry_of_passwords_and_tokens() -> None:
     decoded = decode_secret(
         "kubernetes.io/dockerconfigjson", {".dockerconfigjson": json.dumps(config).encode()}
     )
-    view = view_secret("ns", "mixed", decoded, (), expiry=ExpiryPolicy(NOW))
+    view = view_secret("ns", "mixed", decoded, (), expiry=ExpiryPolicy(time.time()))
     codes = sorted(p.code.value for p in view.problems)
     assert codes == ["CredentialsExpired", "CredentialsExpiring"]
     (expired,) = [p for p in view.problems if p.code is Code.CREDENTIALS_EXPIRED]
