@@ -22,6 +22,7 @@ from kubectl_pullsecret.cluster.errors import (
     NotFound,
 )
 from kubectl_pullsecret.cluster.kubeconfig import KubeOptions, resolve_config
+from kubectl_pullsecret.secrecy import remember, scrub
 
 log = logging.getLogger("kubectl_pullsecret.kube")
 
@@ -47,8 +48,15 @@ class KubeClient:
         self.namespace = resolved.namespace
         self.context = resolved.context
         self.user = resolved.user
+        self.credentials = resolved.credentials
+        self.impersonation = resolved.impersonation
         self._configuration = resolved.configuration
         self._configuration.retries = False  # retries are ours: bounded by --request-timeout
+        if not self._configuration.verify_ssl:
+            import urllib3
+
+            # --insecure-skip-tls-verify was asked for: kubectl does not warn on every request.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         from kubernetes.client import ApiClient
 
         self._api = ApiClient(self._configuration)
@@ -62,11 +70,24 @@ class KubeClient:
     def _auth_headers(self) -> dict[str, str]:
         # auth_settings() runs the refresh hook of exec plugins and names the header in a way
         # that holds across client versions. It costs about 1 ms, so once, and again on 401.
-        return {
+        headers = {
             setting["key"]: setting["value"]
             for setting in self._configuration.auth_settings().values()
             if setting.get("in") == "header" and setting.get("value")
         }
+        # Tokens and basic credentials never reach a stream, whatever an error may echo.
+        remember(value.partition(" ")[2] for value in headers.values())
+        return headers
+
+    def _headers(self) -> Any:
+        from urllib3._collections import HTTPHeaderDict  # urllib3 1.26 has it only here
+
+        headers = HTTPHeaderDict(
+            {"Accept": "application/json", "User-Agent": "kubectl-pullsecret", **self._auth}
+        )
+        for name, value in self.impersonation.headers() if self.impersonation else ():
+            headers.add(name, value)  # one header per group, as client-go sends them
+        return headers
 
     def _timeout(self) -> Any:
         import urllib3
@@ -94,11 +115,7 @@ class KubeClient:
                 response = self._api.rest_client.pool_manager.request(
                     "GET",
                     url,
-                    headers={
-                        "Accept": "application/json",
-                        "User-Agent": "kubectl-pullsecret",
-                        **self._auth,
-                    },
+                    headers=self._headers(),
                     timeout=self._timeout(),
                     retries=False,
                     preload_content=False,
@@ -134,6 +151,7 @@ class KubeClient:
                     raise KubeError(f"the API server sent invalid JSON for {path}") from None
                 if not isinstance(document, dict):
                     raise KubeError(f"the API server sent an unexpected document for {path}")
+                _remember_secrets(document)
                 return document
             if response.status == 401 and not refreshed:
                 # An exec plugin's token may have expired during the run: ask it once more.
@@ -157,8 +175,6 @@ class KubeClient:
         return left is None or left > seconds
 
     def _status_error(self, status: int, body: bytes, path: str) -> ApiStatusError:
-        from kubectl_pullsecret.secrecy import scrub
-
         try:
             document = json.loads(body)
             message = str(document.get("message") or "")
@@ -168,10 +184,16 @@ class KubeClient:
         message = scrub(message or f"HTTP {status} for {path}", 300)
         if status == 401:
             raise KubeError(
-                f'the API server rejected the credentials of user "{self.user}" (context '
+                f"the API server rejected the credentials of {self.credentials} (context "
                 f'"{self.context}"): 401 Unauthorized; log in again or check the kubeconfig'
             )
         if status == 403:
+            if self.impersonation is not None:
+                # Whose rights failed: the impersonated user's, or the impersonator's right
+                # to impersonate.
+                message += (
+                    f" (as {self.impersonation.describe()}, impersonated by {self.credentials})"
+                )
             return Forbidden(status, reason, message)
         if status == 404:
             return NotFound(status, reason, message)
@@ -201,6 +223,19 @@ class KubeClient:
                     raise
                 log.debug("continue token expired for %s; restarting the list", path)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _remember_secrets(document: dict[str, Any]) -> None:
+    """Every Secret is remembered as it arrives, so that no stream can echo its values."""
+    from kubectl_pullsecret.cluster.objects import sensitive_values
+
+    kind = document.get("kind")
+    if kind == "Secret":
+        remember(sensitive_values(document))
+    elif kind == "SecretList":
+        for item in document.get("items") or []:
+            if isinstance(item, dict):
+                remember(sensitive_values(item))
 
 
 def _retry_after(value: str | None) -> float | None:
