@@ -41,7 +41,17 @@ _SETTINGS = {"help_option_names": ["-h", "--help"]}
 COMMAND_ORDER = ("diagnose", "show", "check", "version")
 
 
-class _OrderedGroup(typer.core.TyperGroup):
+class _HelpGroup(typer.core.TyperGroup):
+    """Without a subcommand: the help, and exit 0, as kubectl does (click would exit 2)."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            typer.echo(ctx.get_help())
+            ctx.exit(EXIT_OK)
+        return super().parse_args(ctx, args)
+
+
+class _OrderedGroup(_HelpGroup):
     """The main job first in --help, not in registration order."""
 
     def list_commands(self, ctx: typer.Context) -> list[str]:
@@ -65,6 +75,7 @@ app = typer.Typer(
     context_settings=_SETTINGS,
 )
 diagnose_app = typer.Typer(
+    cls=_HelpGroup,
     help="Diagnose image pull failures.",
     no_args_is_help=True,
     rich_markup_mode=None,
