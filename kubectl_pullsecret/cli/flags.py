@@ -10,6 +10,7 @@ import functools
 import inspect
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -39,152 +40,72 @@ class CheckOutput(str, Enum):
     yaml = "yaml"
 
 
-def _option(*names: str, help: str, metavar: str | None = None) -> Any:
-    return typer.Option(*names, help=help, metavar=metavar, show_default=False)
+@dataclass(frozen=True)
+class _Flag:
+    names: tuple[str, ...]
+    help: str
+    metavar: str = ""  # none: a boolean flag
+    repeatable: bool = False
+
+    @property
+    def takes_value(self) -> bool:
+        return bool(self.metavar)
+
+    @property
+    def annotation(self) -> Any:
+        kind = (list[str] | None if self.repeatable else str | None) if self.metavar else bool
+        option = typer.Option(
+            *self.names, help=self.help, metavar=self.metavar or None, show_default=False
+        )
+        return Annotated[kind, option]
 
 
-def _flag(name: str, help: str) -> Any:
-    return typer.Option(name, help=help)
-
-
-# kubectl's global flags (cli-runtime ConfigFlags), by KubeOptions field: (type, option, default).
-_CONNECTION: dict[str, tuple[Any, Any, Any]] = {
-    "namespace": (
-        str | None,
-        _option("-n", "--namespace", help="The namespace (default: the context's).", metavar="NS"),
-        None,
+# kubectl's global flags (cli-runtime ConfigFlags), by KubeOptions field.
+_CONNECTION: dict[str, _Flag] = {
+    "namespace": _Flag(("-n", "--namespace"), "The namespace (default: the context's).", "NS"),
+    "kubeconfig": _Flag(("--kubeconfig",), "Path to the kubeconfig file to use.", "PATH"),
+    "context": _Flag(("--context",), "The kubeconfig context to use.", "NAME"),
+    "cluster": _Flag(("--cluster",), "The kubeconfig cluster to use.", "NAME"),
+    "user": _Flag(("--user",), "The kubeconfig user to use.", "NAME"),
+    "request_timeout": _Flag(
+        ("--request-timeout",),
+        "Time to wait for each API request, e.g. 30s, 2m; 0 means no timeout.",
+        "DURATION",
     ),
-    "kubeconfig": (
-        str | None,
-        _option("--kubeconfig", help="Path to the kubeconfig file to use.", metavar="PATH"),
-        None,
+    "server": _Flag(("-s", "--server"), "The address and port of the API server.", "URL"),
+    "token": _Flag(("--token",), "Bearer token for the API server.", "TOKEN"),
+    "impersonate": _Flag(("--as",), "Username to impersonate for the operation.", "USER"),
+    "impersonate_groups": _Flag(
+        ("--as-group",), "Group to impersonate (repeatable).", "GROUP", repeatable=True
     ),
-    "context": (
-        str | None,
-        _option("--context", help="The kubeconfig context to use.", metavar="NAME"),
-        None,
+    "impersonate_uid": _Flag(("--as-uid",), "UID to impersonate for the operation.", "UID"),
+    "certificate_authority": _Flag(
+        ("--certificate-authority",), "Path to a cert file for the certificate authority.", "PATH"
     ),
-    "cluster": (
-        str | None,
-        _option("--cluster", help="The kubeconfig cluster to use.", metavar="NAME"),
-        None,
+    "client_certificate": _Flag(
+        ("--client-certificate",), "Path to a client certificate file for TLS.", "PATH"
     ),
-    "user": (
-        str | None,
-        _option("--user", help="The kubeconfig user to use.", metavar="NAME"),
-        None,
+    "client_key": _Flag(("--client-key",), "Path to a client key file for TLS.", "PATH"),
+    "insecure_skip_tls_verify": _Flag(
+        ("--insecure-skip-tls-verify",), "Do not check the API server's certificate (insecure)."
     ),
-    "request_timeout": (
-        str | None,
-        _option(
-            "--request-timeout",
-            help="Time to wait for each API request, e.g. 30s, 2m; 0 means no timeout.",
-            metavar="DURATION",
-        ),
-        None,
+    "tls_server_name": _Flag(
+        ("--tls-server-name",), "Server name to check the API server's certificate against.", "NAME"
     ),
-    "server": (
-        str | None,
-        _option("-s", "--server", help="The address and port of the API server.", metavar="URL"),
-        None,
-    ),
-    "token": (
-        str | None,
-        _option("--token", help="Bearer token for the API server.", metavar="TOKEN"),
-        None,
-    ),
-    "impersonate": (
-        str | None,
-        _option("--as", help="Username to impersonate for the operation.", metavar="USER"),
-        None,
-    ),
-    "impersonate_groups": (
-        list[str] | None,
-        _option("--as-group", help="Group to impersonate (repeatable).", metavar="GROUP"),
-        None,
-    ),
-    "impersonate_uid": (
-        str | None,
-        _option("--as-uid", help="UID to impersonate for the operation.", metavar="UID"),
-        None,
-    ),
-    "certificate_authority": (
-        str | None,
-        _option(
-            "--certificate-authority",
-            help="Path to a cert file for the certificate authority.",
-            metavar="PATH",
-        ),
-        None,
-    ),
-    "client_certificate": (
-        str | None,
-        _option(
-            "--client-certificate",
-            help="Path to a client certificate file for TLS.",
-            metavar="PATH",
-        ),
-        None,
-    ),
-    "client_key": (
-        str | None,
-        _option("--client-key", help="Path to a client key file for TLS.", metavar="PATH"),
-        None,
-    ),
-    "insecure_skip_tls_verify": (
-        bool,
-        _flag(
-            "--insecure-skip-tls-verify",
-            help="Do not check the API server's certificate (insecure).",
-        ),
-        False,
-    ),
-    "tls_server_name": (
-        str | None,
-        _option(
-            "--tls-server-name",
-            help="Server name to check the API server's certificate against.",
-            metavar="NAME",
-        ),
-        None,
-    ),
-    "username": (
-        str | None,
-        _option("--username", help="Deprecated: basic authentication username.", metavar="USER"),
-        None,
-    ),
-    "password": (
-        str | None,
-        _option(
-            "--password", help="Deprecated: basic authentication password.", metavar="PASSWORD"
-        ),
-        None,
-    ),
+    "username": _Flag(("--username",), "Deprecated: basic authentication username.", "USER"),
+    "password": _Flag(("--password",), "Deprecated: basic authentication password.", "PASSWORD"),
     # Accepted as kubectl accepts them: nothing is cached (the plugin writes nothing), and no
     # response is compressed (no request asks for compression).
-    "cache_dir": (
-        str | None,
-        _option("--cache-dir", help="Accepted; nothing is cached.", metavar="DIR"),
-        None,
-    ),
-    "disable_compression": (
-        bool,
-        _flag("--disable-compression", help="Accepted; responses are never compressed."),
-        False,
+    "cache_dir": _Flag(("--cache-dir",), "Accepted; nothing is cached.", "DIR"),
+    "disable_compression": _Flag(
+        ("--disable-compression",), "Accepted; responses are never compressed."
     ),
 }
 _ACCEPTED_ONLY = ("cache_dir", "disable_compression")
 
-
-def _names(option: Any) -> tuple[str, ...]:
-    return tuple(option.param_decls)
-
-
 # Every spelling of a connection flag -> (KubeOptions field, takes a value).
 CONNECTION_FLAGS: dict[str, tuple[str, bool]] = {
-    name: (field, kind is not bool)
-    for field, (kind, option, _) in _CONNECTION.items()
-    for name in _names(option)
+    name: (field, flag.takes_value) for field, flag in _CONNECTION.items() for name in flag.names
 }
 # pflag's ParseBool: kubectl takes `--insecure-skip-tls-verify=true` as well as the bare flag.
 _GO_BOOLEANS = {
@@ -205,7 +126,7 @@ def kube_options(values: Mapping[str, Any]) -> KubeOptions:
         elif name == "request_timeout":
             fields[name] = parse_request_timeout(value)
         else:
-            fields[name] = value or (False if _CONNECTION[name][0] is bool else None)
+            fields[name] = value or (None if _CONNECTION[name].takes_value else False)
     return KubeOptions(**fields)
 
 
@@ -254,10 +175,10 @@ def kubectl_flags(command: F) -> F:
         inspect.Parameter(
             name,
             inspect.Parameter.KEYWORD_ONLY,
-            default=default,
-            annotation=Annotated[kind, option],
+            default=None if flag.takes_value else False,
+            annotation=flag.annotation,
         )
-        for name, (kind, option, default) in _CONNECTION.items()
+        for name, flag in _CONNECTION.items()
     ]
 
     @functools.wraps(command)

@@ -47,9 +47,10 @@ class KubeClient:
         resolved = resolve_config(options)
         self.namespace = resolved.namespace
         self.context = resolved.context
-        self.user = resolved.user
-        self.credentials = resolved.credentials
         self.impersonation = resolved.impersonation
+        # Whose rights the requests use: the impersonated user's, when there is one.
+        self.user = self.impersonation.user if self.impersonation else resolved.user
+        self.credentials = resolved.credentials
         self._configuration = resolved.configuration
         self._configuration.retries = False  # retries are ours: bounded by --request-timeout
         if not self._configuration.verify_ssl:

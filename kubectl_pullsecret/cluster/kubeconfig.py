@@ -182,10 +182,9 @@ class ResolvedConfig:
     configuration: Any  # kubernetes.client.Configuration
     namespace: str
     context: str
-    user: str
+    user: str  # the kubeconfig user's name, or the flag that gave the credentials
+    credentials: str  # whose credentials, for messages: 'user "NAME"', "the --token", ...
     impersonation: Impersonation | None = None
-    # Whose credentials, for messages: 'user "NAME"', "the --token", ...
-    credentials: str = ""
 
 
 def resolve_config(options: KubeOptions) -> ResolvedConfig:
@@ -258,12 +257,7 @@ def resolve_config(options: KubeOptions) -> ResolvedConfig:
         ) from None
     namespace = options.namespace or context.get("namespace") or "default"
     return ResolvedConfig(
-        configuration,
-        namespace,
-        context_name,
-        user_name,
-        impersonation,
-        _credentials_label(options, user_name),
+        configuration, namespace, context_name, *_who(options, user_name), impersonation
     )
 
 
@@ -429,16 +423,17 @@ def _readable(path: Any, what: str, owner: str) -> None:
         raise KubeError(f'unable to read {what} {path} for "{owner}": {exc.strerror}') from None
 
 
-def _credentials_label(options: KubeOptions, user_name: str) -> str:
-    """Whose credentials the requests carry, for messages."""
-    for flag, given in (
-        ("--token", options.token),
-        ("--client-certificate", options.client_certificate),
-        ("--username", options.username),
-    ):
-        if given:
-            return flag
-    return f'user "{user_name}"' if user_name else "no user (anonymous)"
+def _who(options: KubeOptions, user_name: str) -> tuple[str, str]:
+    """(the user, for "RBAC forbids ... for user X"; whose credentials, for 401 and 403)."""
+    if options.token:
+        return "(--token)", "the --token"
+    if options.client_certificate:
+        return "(--client-certificate)", "the --client-certificate"
+    if options.username:
+        return options.username, f'user "{options.username}" (--username)'
+    if not user_name:
+        return "(anonymous)", "no credentials (anonymous)"
+    return user_name, f'user "{user_name}"'
 
 
 def _in_cluster(configuration: Any, options: KubeOptions) -> ResolvedConfig:
@@ -473,9 +468,8 @@ def _in_cluster(configuration: Any, options: KubeOptions) -> ResolvedConfig:
         configuration,
         namespace,
         "in-cluster",
-        "serviceaccount",
+        *_who(options, "serviceaccount"),
         _impersonation(user, "serviceaccount"),
-        _credentials_label(options, "serviceaccount"),
     )
 
 
