@@ -101,8 +101,10 @@ def _setup(debug: bool) -> None:
     debugging["on"] = debug
 
 
-def _emit(text: str, *, reveal: bool = False) -> None:
-    sys.stdout.write(text if reveal else redact(text))
+def _emit(text: str) -> None:
+    # Not filtered: reports hold no credential by construction, and a mask inside a public
+    # field would point at the password (secrecy.py).
+    sys.stdout.write(text)
     sys.stdout.flush()
 
 
@@ -240,9 +242,9 @@ def show(
     _warn(shown.warnings)
     if output is not ShowOutput.table:
         document = render.show_document(views[0]) if secret else render.inventory_document(views)
-        _emit(render.serialize(document, output.value), reveal=reveal)
+        _emit(render.serialize(document, output.value))
     elif secret:
-        _emit(render.show_table(views[0]), reveal=reveal)
+        _emit(render.show_table(views[0]))
     elif views:
         _emit(render.inventory_table(views, no_headers))
     elif not no_headers:

@@ -253,7 +253,9 @@ def diagnose_pod(ctx: PodContext) -> list[ContainerReport]:
         try:
             image = parse_image(spec.image)
         except InvalidImageName as exc:
-            problems.append(catalogue.invalid_image_name(scrub(spec.image, 200), str(exc)))
+            problems.append(
+                catalogue.invalid_image_name(scrub(spec.image, 200, (spec.image,)), str(exc))
+            )
         if image is not None:
             repository, registry = image.repository, image.domain
             if not findings.malformed:
@@ -319,7 +321,8 @@ def _container_problems(
         return [catalogue.invalid_image_name(spec.image, "")]
     runtime_error = _latest_runtime_error(status, ctx.events, spec) if failing else None
     kind = classify_pull_error(runtime_error) if runtime_error else PullError.UNKNOWN
-    said = f": {scrub(runtime_error)}" if runtime_error else ""
+    public = (spec.image, image.repository, image.domain, image.path)  # shown anyway
+    said = f": {scrub(runtime_error, public=public)}" if runtime_error else ""
     if failing and kind is PullError.NOT_FOUND:
         problems.append(catalogue.image_not_found(f"{image.repository}:{image.reference}", said))
     elif failing and kind is PullError.UNREACHABLE:
