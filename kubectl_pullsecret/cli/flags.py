@@ -1,7 +1,8 @@
 """The flags, declared once: kubectl's connection flags for every command, and the shared ones.
 
 kubectl lets its global flags stand anywhere on the line, so each command takes them itself;
-`kubectl_flags` adds them to a command's signature and hands the command one `KubeOptions`.
+`kubectl_flags` adds them to a command's signature and hands the command one `KubeOptions`,
+and `kubectl_argv` moves those given before the subcommand after it.
 """
 
 from __future__ import annotations

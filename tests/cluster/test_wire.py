@@ -144,6 +144,8 @@ def test_impersonation_headers_match_kubectl(https: Recorder) -> None:
         ("Impersonate-User", "jane"),
     ]
     assert https.last("authorization") == [("Authorization", "Bearer tok-1")]
+    # --disable-compression is only accepted: no request asks for a compressed answer.
+    assert https.last("accept-encoding") in ([], [("Accept-Encoding", "identity")])
 
 
 def test_basic_auth_matches_kubectl(https: Recorder) -> None:
