@@ -46,7 +46,27 @@ _SETTINGS = {"help_option_names": ["-h", "--help"]}
 COMMAND_ORDER = ("diagnose", "audit", "show", "check", "version")
 
 
-class _OrderedGroup(typer.core.TyperGroup):
+class _HelpGroup(typer.core.TyperGroup):
+    """Without a subcommand: the help, and exit 0, as kubectl does (click would exit 2)."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            typer.echo(ctx.get_help())
+            ctx.exit(EXIT_OK)
+        return super().parse_args(ctx, args)
+
+
+class _HelpCommand(typer.core.TyperCommand):
+    """A command that needs arguments: without any, the help and exit 0, as groups do."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:
+            typer.echo(ctx.get_help())
+            ctx.exit(EXIT_OK)
+        return super().parse_args(ctx, args)
+
+
+class _OrderedGroup(_HelpGroup):
     """The main job first in --help, not in registration order."""
 
     def list_commands(self, ctx: typer.Context) -> list[str]:
@@ -91,8 +111,10 @@ def _setup(debug: bool) -> None:
     debugging["on"] = debug
 
 
-def _emit(text: str, *, reveal: bool = False) -> None:
-    sys.stdout.write(text if reveal else redact(text))
+def _emit(text: str) -> None:
+    # Not filtered: reports hold no credential by construction, and a mask inside a public
+    # field would point at the password (secrecy.py).
+    sys.stdout.write(text)
     sys.stdout.flush()
 
 
@@ -141,7 +163,7 @@ def _kubelet_rules(version: str | None) -> KubeletRules | None:
 # --- diagnose ---------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_HelpCommand)
 @kubectl_flags
 def diagnose(
     resource: Annotated[
@@ -266,9 +288,9 @@ def show(
     _warn(shown.warnings)
     if output is not ShowOutput.table:
         document = render.show_document(views[0]) if secret else render.inventory_document(views)
-        _emit(render.serialize(document, output.value), reveal=reveal)
+        _emit(render.serialize(document, output.value))
     elif secret:
-        _emit(render.show_table(views[0]), reveal=reveal)
+        _emit(render.show_table(views[0]))
     elif views:
         _emit(render.inventory_table(views, no_headers))
     elif not no_headers:

@@ -23,6 +23,7 @@ from kubectl_pullsecret.cluster.errors import (
     NotFound,
 )
 from kubectl_pullsecret.cluster.kubeconfig import KubeOptions, resolve_config
+from kubectl_pullsecret.secrecy import remember, scrub
 
 log = logging.getLogger("kubectl_pullsecret.kube")
 
@@ -50,9 +51,17 @@ class KubeClient:
         resolved = resolve_config(options)
         self.namespace = resolved.namespace
         self.context = resolved.context
-        self.user = resolved.user
+        self.impersonation = resolved.impersonation
+        # Whose rights the requests use: the impersonated user's, when there is one.
+        self.user = self.impersonation.user if self.impersonation else resolved.user
+        self.credentials = resolved.credentials
         self._configuration = resolved.configuration
         self._configuration.retries = False  # retries are ours: bounded by --request-timeout
+        if not self._configuration.verify_ssl:
+            import urllib3
+
+            # --insecure-skip-tls-verify was asked for: kubectl does not warn on every request.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         from kubernetes.client import ApiClient
 
         self._api = ApiClient(self._configuration)
@@ -66,11 +75,24 @@ class KubeClient:
     def _auth_headers(self) -> dict[str, str]:
         # auth_settings() runs the refresh hook of exec plugins and names the header in a way
         # that holds across client versions. It costs about 1 ms, so once, and again on 401.
-        return {
+        headers = {
             setting["key"]: setting["value"]
             for setting in self._configuration.auth_settings().values()
             if setting.get("in") == "header" and setting.get("value")
         }
+        # Tokens and basic credentials never reach a stream, whatever an error may echo.
+        remember(value.partition(" ")[2] for value in headers.values())
+        return headers
+
+    def _headers(self, accept: str = "application/json") -> Any:
+        from urllib3._collections import HTTPHeaderDict  # urllib3 1.26 has it only here
+
+        headers = HTTPHeaderDict(
+            {"Accept": accept, "User-Agent": "kubectl-pullsecret", **self._auth}
+        )
+        for name, value in self.impersonation.headers() if self.impersonation else ():
+            headers.add(name, value)  # one header per group, as client-go sends them
+        return headers
 
     def _timeout(self) -> Any:
         import urllib3
@@ -100,11 +122,7 @@ class KubeClient:
                 response = self._api.rest_client.pool_manager.request(
                     "GET",
                     url,
-                    headers={
-                        "Accept": accept,
-                        "User-Agent": "kubectl-pullsecret",
-                        **self._auth,
-                    },
+                    headers=self._headers(accept),
                     timeout=self._timeout(),
                     retries=False,
                     preload_content=False,
@@ -140,6 +158,7 @@ class KubeClient:
                     raise KubeError(f"the API server sent invalid JSON for {path}") from None
                 if not isinstance(document, dict):
                     raise KubeError(f"the API server sent an unexpected document for {path}")
+                _remember_secrets(document)
                 return document
             if response.status == 401 and not refreshed:
                 # An exec plugin's token may have expired during the run: ask it once more.
@@ -163,8 +182,6 @@ class KubeClient:
         return left is None or left > seconds
 
     def _status_error(self, status: int, body: bytes, path: str) -> ApiStatusError:
-        from kubectl_pullsecret.secrecy import scrub
-
         try:
             document = json.loads(body)
             message = str(document.get("message") or "")
@@ -174,10 +191,16 @@ class KubeClient:
         message = scrub(message or f"HTTP {status} for {path}", 300)
         if status == 401:
             raise KubeError(
-                f'the API server rejected the credentials of user "{self.user}" (context '
+                f"the API server rejected the credentials of {self.credentials} (context "
                 f'"{self.context}"): 401 Unauthorized; log in again or check the kubeconfig'
             )
         if status == 403:
+            if self.impersonation is not None:
+                # Whose rights failed: the impersonated user's, or the impersonator's right
+                # to impersonate.
+                message += (
+                    f" (as {self.impersonation.describe()}, impersonated by {self.credentials})"
+                )
             return Forbidden(status, reason, message)
         if status == 404:
             return NotFound(status, reason, message)
@@ -228,6 +251,19 @@ class KubeClient:
                     raise
                 log.debug("continue token expired for %s; restarting the list", path)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _remember_secrets(document: dict[str, Any]) -> None:
+    """Every Secret is remembered as it arrives, so that no stream can echo its values."""
+    from kubectl_pullsecret.cluster.objects import sensitive_values
+
+    kind = document.get("kind")
+    if kind == "Secret":
+        remember(sensitive_values(document))
+    elif kind == "SecretList":
+        for item in document.get("items") or []:
+            if isinstance(item, dict):
+                remember(sensitive_values(item))
 
 
 def _retry_after(value: str | None) -> float | None:

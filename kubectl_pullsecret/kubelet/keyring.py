@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kubectl_pullsecret.kubelet.docker_config import RegistryEntry
+from kubectl_pullsecret.kubelet.docker_config import RegistryEntry, mask_key
 
 DEFAULT_REGISTRY_HOST = "index.docker.io"
 
@@ -302,7 +302,7 @@ class Credential:
 
     source: str  # "secret/NAME" or a file path
     key: str  # the key as the kubelet normalized it
-    written_key: str  # the key as written in the config
+    written_key: str  # the key as written in the config, its userinfo masked
     username: str
     password: str = field(repr=False)
     email: str = ""
@@ -324,13 +324,15 @@ class Keyring:
 
     def add(self, source: str, entries: Iterable[RegistryEntry]) -> None:
         for entry in entries:
+            # The key as written is shown in messages: its userinfo (a password) never is.
+            written = mask_key(entry.key)
             try:
                 key = normalize_key(entry.key)
             except GoURLError as exc:
-                self.skipped.append(SkippedKey(source, entry.key, str(exc)))
+                self.skipped.append(SkippedKey(source, written, str(exc)))
                 continue
             credential = Credential(
-                source, key, entry.key, entry.username, entry.password, entry.email
+                source, key, written, entry.username, entry.password, entry.email
             )
             self._creds.setdefault(key, []).append(credential)
 

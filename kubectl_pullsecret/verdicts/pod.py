@@ -341,7 +341,9 @@ def diagnose_pod(ctx: PodContext) -> list[ContainerReport]:
                 spec.image, length_counts_domain=ctx.rules.name_length_counts_domain
             )
         except InvalidImageName as exc:
-            problems.append(catalogue.invalid_image_name(scrub(spec.image, 200), str(exc)))
+            problems.append(
+                catalogue.invalid_image_name(scrub(spec.image, 200, (spec.image,)), str(exc))
+            )
         if image is not None:
             repository, registry = image.repository, image.domain
             if not findings.malformed:
@@ -443,7 +445,8 @@ def _container_problems(
         return [catalogue.invalid_image_name(spec.image, "")]
     evidence = _evidence(ctx, status, spec, failing and not ctx.template_of)
     kind = evidence.kind
-    said = f": {scrub(evidence.error)}{evidence.stale}" if evidence.error else ""
+    public = (spec.image, image.repository, image.domain, image.path)  # shown anyway
+    said = f": {scrub(evidence.error, public=public)}{evidence.stale}" if evidence.error else ""
     not_credentials = {
         PullError.NOT_FOUND: lambda: catalogue.image_not_found(
             f"{image.repository}:{image.reference}", said
