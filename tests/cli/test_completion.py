@@ -42,7 +42,10 @@ def test_subcommands_and_flags_offline() -> None:
     assert names == ["--registry-ca", "--request-timeout", "--reveal"]
     assert complete(["diagnose", "pod", "--as"]) == (["--as", "--as-group", "--as-uid"], NO_FILE)
     assert complete(["show", "--client-key", ""]) == ([], DEFAULT)
-    assert complete(["-n", "x", "diagnose", ""]) == (["pod"], NO_FILE)  # flags first, as kubectl
+    assert complete(["-n", "x", "diagnose", "po"]) == (
+        ["po", "pod"],
+        NO_FILE,
+    )  # flags first, as kubectl
 
 
 def test_kubectl_completes_pods_secrets_and_namespaces_from_the_cluster(

@@ -126,13 +126,16 @@ def test_a_secret_in_another_namespace_is_named_with_the_copy_command(
     run_plugin: PluginRunner, cluster: Cluster, namespace: str
 ) -> None:
     other = cluster.create_namespace("elsewhere")
-    cluster.create_docker_secret(other, "regcred", {"private-registry.io": ("u", "p")})
+    cluster.create_docker_secret(other, "preflight-only-here", {"private-registry.io": ("u", "p")})
     _, doc = check(
-        run_plugin, "-f", "-", stdin=deployment_yaml("web", IMAGE, ["regcred"], ns=namespace)
+        run_plugin,
+        "-f",
+        "-",
+        stdin=deployment_yaml("web", IMAGE, ["preflight-only-here"], ns=namespace),
     )
     (problem,) = [p for p in doc["items"][0]["problems"] if p["code"] == "SecretNotFound"]
     assert f"exists in namespace(s): {other}" in problem["message"]
-    assert f"kubectl get secret regcred -n {other}" in problem["hint"]
+    assert f"kubectl get secret preflight-only-here -n {other}" in problem["hint"]
 
 
 class _Listener:
