@@ -434,8 +434,14 @@ def gather_diagnosis(
     templates: list[Workload] = []
     if kind is POD and name is not None:
         assert namespace is not None
-        events = tuple(pod_event(e) for e in gatherer.pod_events(namespace, name))
-        pods = [(pod_facts(gatherer.pod(namespace, name)), events)]
+        facts = pod_facts(gatherer.pod(namespace, name))
+        # Events outlive pods: keep only those about this incarnation of the name.
+        events = tuple(
+            pod_event(e)
+            for e in gatherer.pod_events(namespace, name)
+            if event_target(e)[2] in ("", facts.uid)
+        )
+        pods = [(facts, events)]
     elif kind is POD:
         pods = _troubled_pods(gatherer, namespace, selector)
     elif name is not None:
