@@ -35,12 +35,15 @@ def _clean(value: Any) -> Any:
 
 
 def serialize(document: dict[str, Any], output: str) -> str:
-    document = _clean(document)
     if output == "yaml":
         import yaml
 
-        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1_000_000)
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return yaml.safe_dump(
+            _clean(document), sort_keys=False, allow_unicode=True, width=1_000_000
+        )
+    # The same cleaning, once over the whole text: JSON carries a lone surrogate through.
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], no_headers: bool = False) -> str:

@@ -157,10 +157,11 @@ def _objects(source: str, raw: bytes, cut: bool) -> Iterator[Document]:
         reason = " ".join(str(exc).split())[:160]
         yield Document(source, warning=f"not YAML ({type(exc).__name__}: {reason})")
         return
+    anchored = b"&" in raw  # no anchor, no alias: nothing can expand
     for value in values:
         if value is None:
             continue
-        if _expanded_size(value) > MAX_EXPANDED_NODES:
+        if anchored and _expanded_size(value) > MAX_EXPANDED_NODES:
             yield Document(
                 source,
                 warning="its YAML aliases expand beyond any real manifest (a YAML bomb?): not read",

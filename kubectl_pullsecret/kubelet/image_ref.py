@@ -13,6 +13,7 @@ dependencies) counts the path only (`len(repo.path)`). versions.KubeletRules
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -91,6 +92,7 @@ def _validate_digest(digest: str) -> None:
         raise InvalidImageName(f"invalid {algorithm} digest (want {expected} lowercase hex digits)")
 
 
+@functools.lru_cache(maxsize=8192)  # pure; every verdict of a Pod asks again
 def parse_image(image: str, *, length_counts_domain: bool = False) -> ImageRef:
     """reference.ParseNormalizedNamed, raising InvalidImageName where the kubelet would.
 

@@ -7,6 +7,7 @@ path/filepath.Match that decide its results.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -95,10 +96,12 @@ def parse_url(raw: str) -> GoURL:
     return GoURL(host=_parse_host(authority), path=_unescape(path, host=False))
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and asked again for every image and key
 def parse_schemeless_url(value: str) -> GoURL:
     return parse_url("https://" + value)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_key(key: str) -> str:
     """BasicDockerKeyring.Add: the index key for a docker config key. Raises GoURLError."""
     value = key if key.startswith(("https://", "http://")) else "https://" + key
@@ -278,6 +281,7 @@ def urls_match(glob: GoURL, target: GoURL) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=16384)
 def urls_match_str(glob: str, target: str) -> bool:
     try:
         return urls_match(parse_schemeless_url(glob), parse_schemeless_url(target))

@@ -9,6 +9,7 @@ admission copies the account's pull secrets only at creation and only into a Pod
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,6 +26,7 @@ from kubectl_pullsecret.kubelet.messages import (
     PullError,
     event_trail,
     image_of_event,
+    is_named_reason,
     is_pull_failure,
     overall_kind,
     parse_missing_pull_secrets,
@@ -129,7 +131,9 @@ def _whose(ctx: PodContext) -> str:
     return "this Pod"
 
 
+@functools.lru_cache(maxsize=1024)
 def _first_registry(pod: PodFacts) -> str:
+    """The --docker-server of the Pod's first image (asked by several verdicts' fixes)."""
     return next(iter(registries_of(pod)), "<registry>")
 
 
@@ -374,7 +378,8 @@ def diagnose_pod(ctx: PodContext) -> list[ContainerReport]:
                 image=spec.image,
                 repository=repository,
                 registry=registry,
-                state=scrub(state, 80),
+                # A 1.33+ credential-lookup error is the reason itself: hostile text.
+                state=state if is_named_reason(state) else scrub(state, 80),
                 pod_phase=pod.phase,
                 latent=latent,
                 credentials=_credential_refs(creds),
