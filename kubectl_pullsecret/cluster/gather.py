@@ -392,6 +392,48 @@ def _troubled_pods(
     return troubled
 
 
+def _latent_templates(
+    gatherer: Gatherer,
+    owners: OwnerResolver,
+    namespace: str | None,
+    selector: str | None,
+    troubled: list[tuple[PodFacts, tuple[PodEvent, ...]]],
+) -> list[Workload]:
+    """The pod templates of top-level workloads that name pull secrets, where none of their
+    Pods is reported already: their Running Pods may lack a secret that the next pull needs.
+    Kubelets before 1.28 (and after PR #138432) send no event for that, and finding them
+    through the Pods would mean listing every healthy Pod; workloads are far fewer."""
+    reported = {
+        (top.kind, top.namespace, top.name)
+        for facts, _ in troubled
+        if (top := owners.chain(facts).top) is not None
+    }
+    query = {"labelSelector": selector} if selector else None
+    found: list[Workload] = []
+    for kind in (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, CRON_JOB):
+        for version in kind.group_versions:
+            try:
+                items = list(
+                    gatherer.client.iterate(kind.path(namespace, group_version=version), query)
+                )
+            except NotFound:
+                continue  # this server does not serve that version
+            except Forbidden:
+                gatherer._warn_once(
+                    f"cannot list {kind.resource} (forbidden): Running Pods whose pull secrets are "
+                    "gone are found only through the kubelet's events (1.28+)"
+                )
+                break
+            for obj in items:
+                workload = owners.remember(kind, obj)
+                if (workload.kind, workload.namespace, workload.name) in reported:
+                    continue
+                if workload.template is not None and workload.template.pull_secret_names:
+                    found.append(workload)
+            break
+    return found
+
+
 def _pods_of(
     gatherer: Gatherer, kind: WorkloadKind, obj: dict[str, Any]
 ) -> dict[tuple[str, str], dict[str, Any]]:
@@ -444,6 +486,7 @@ def gather_diagnosis(
         pods = [(facts, events)]
     elif kind is POD:
         pods = _troubled_pods(gatherer, namespace, selector)
+        templates = _latent_templates(gatherer, owners, namespace, selector, pods)
     elif name is not None:
         assert namespace is not None
         obj = gatherer.workload(kind, namespace, name)

@@ -11,6 +11,7 @@ from kubectl_pullsecret.cluster.kubeconfig import KubeOptions
 from kubectl_pullsecret.cluster.workloads import POD, Target
 from kubectl_pullsecret.commands.verify import VerifyRequest, verified_reports
 from kubectl_pullsecret.secrecy import remember
+from kubectl_pullsecret.verdicts.catalogue import SECRET_LEVEL, Severity
 from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 from kubectl_pullsecret.verdicts.pod import ContainerReport, diagnose_pod
 
@@ -22,6 +23,17 @@ class Diagnosis:
     reports: list[ContainerReport]
     warnings: list[str]
     namespace: str  # the namespace in scope (the context's when -n is not given)
+
+
+def _latent(report: ContainerReport) -> ContainerReport:
+    """A workload's template seen by `diagnose pod`: its Pods run, and only a broken pull
+    secret would fail them at their next pull (a warning, as for a Running Pod)."""
+    problems = tuple(
+        p.with_severity(Severity.WARNING) if p.severity is Severity.ERROR else p
+        for p in report.problems
+        if p.code in SECRET_LEVEL
+    )
+    return replace(report, problems=problems, latent=True)
 
 
 def log_stats(client: KubeClient) -> None:
@@ -48,6 +60,9 @@ def diagnose(
     remember(gathered.sensitive)
     reports = [r for ctx in gathered.contexts for r in diagnose_pod(replace(ctx, expiry=expiry))]
     if target.kind is not POD or target.name is None:
+        reports = [r for r in reports if r.has_findings]
+    if target.kind is POD and target.name is None:
+        reports = [_latent(r) if r.template else r for r in reports]
         reports = [r for r in reports if r.has_findings]
     if verify is not None:
         reports = verified_reports(verify, reports)

@@ -52,6 +52,10 @@ class Code(str, Enum):
     ANONYMOUS_PULL_ALLOWED = "AnonymousPullAllowed"
 
 
+# What is wrong with a pull secret itself: it fails every future pull that needs it.
+SECRET_LEVEL = frozenset({Code.SECRET_NOT_FOUND, Code.SECRET_WRONG_TYPE, Code.SECRET_MALFORMED})
+
+
 @dataclass(frozen=True)
 class Problem:
     code: Code

@@ -163,6 +163,29 @@ def test_a_cron_job_between_runs_is_judged_by_its_job_template(
     assert "its next run uses the new template" in problem["hint"]
 
 
+def test_listing_pods_also_finds_a_workload_whose_pull_secret_is_gone(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    """No Pod of it fails (a 1.20 kubelet sends no event for a missing secret while the
+    image is cached), yet its next Pod on a fresh node would: a latent warning."""
+    cluster.create_docker_secret(namespace, "present", {"private-registry.io": ("u", "p")})
+    create_deployment(cluster, namespace, "broken", 1, secrets=["gone"])
+    create_deployment(cluster, namespace, "fine", 1, secrets=["present"])
+    create_deployment(cluster, namespace, "public", 1, image="nginx:1.25")
+    result, doc = run_json(run_plugin, "diagnose", "pod", "-n", namespace)
+    assert result.returncode == 1, result.stderr
+    (item,) = doc["items"]
+    assert (item["owners"], item["template"], item["latent"]) == (
+        [{"kind": "Deployment", "name": "broken"}],
+        True,
+        True,
+    )
+    # Only what is wrong with the secret itself: the template's other findings are not news.
+    assert [(p["code"], p["severity"]) for p in item["problems"]] == [("SecretNotFound", "warning")]
+    table = run_plugin("diagnose", "pod", "-n", namespace)
+    assert "PodTemplate (latent)" in table.stdout, table.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
