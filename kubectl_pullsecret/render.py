@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kubectl_pullsecret.verdicts.catalogue import Problem, Severity
+from kubectl_pullsecret.verdicts.groups import codes, group_id, group_reports
 from kubectl_pullsecret.verdicts.image import CheckReport
 from kubectl_pullsecret.verdicts.pod import ContainerReport
 from kubectl_pullsecret.verdicts.secret import SecretView
@@ -34,12 +35,15 @@ def _clean(value: Any) -> Any:
 
 
 def serialize(document: dict[str, Any], output: str) -> str:
-    document = _clean(document)
     if output == "yaml":
         import yaml
 
-        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1_000_000)
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return yaml.safe_dump(
+            _clean(document), sort_keys=False, allow_unicode=True, width=1_000_000
+        )
+    # The same cleaning, once over the whole text: JSON carries a lone surrogate through.
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], no_headers: bool = False) -> str:
@@ -82,39 +86,73 @@ def _state(report: ContainerReport) -> str:
     return f"{report.state} (latent)" if report.latent and report.has_findings else report.state
 
 
+def _container(report: ContainerReport) -> str:
+    if report.kind == "containers":
+        return report.container
+    return f"{report.container} ({report.kind.removesuffix('Containers')})"
+
+
 def diagnose_table(reports: Sequence[ContainerReport], wide: bool, no_headers: bool) -> str:
-    headers = ["NAMESPACE", "POD", "CONTAINER", "IMAGE", "REGISTRY", "STATE", "PROBLEMS"]
+    """One row and one block per group: a workload's Pods that fail the same way read once."""
+    headers = [
+        "NAMESPACE",
+        "WORKLOAD",
+        "CONTAINER",
+        "IMAGE",
+        "REGISTRY",
+        "STATE",
+        "PODS",
+        "PROBLEMS",
+    ]
     if wide:
-        headers += ["REPOSITORY", "SECRETS", "SERVICEACCOUNT", "CREDENTIALS"]
+        headers += [
+            "POD-NAMES",
+            "REPOSITORY",
+            "SECRETS",
+            "SERVICEACCOUNT",
+            "CREDENTIALS",
+            "KUBELET",
+        ]
+    groups = group_reports(reports)
     rows = []
-    for r in reports:
-        container = (
-            r.container
-            if r.kind == "containers"
-            else f"{r.container} ({r.kind.removesuffix('Containers')})"
-        )
+    for group in groups:
+        r = group.first
+        states = ",".join(dict.fromkeys(_state(m) for m in group.reports))
         row = [
             r.namespace,
-            r.pod,
-            container,
+            r.workload,
+            _container(r),
             r.image,
             r.registry or "-",
-            _state(r),
+            states,
+            group.share,
             _codes(r.problems),
         ]
         if wide:
             creds = ",".join(f"{c.secret}:{c.key}" for c in r.credentials) or "-"
-            row += [r.repository or "-", ",".join(r.secrets) or "-", r.service_account, creds]
+            row += [
+                ",".join(group.pods) or "-",
+                r.repository or "-",
+                ",".join(r.secrets) or "-",
+                r.service_account,
+                creds,
+                r.kubelet.describe(),
+            ]
         rows.append(row)
     text = table(headers, rows, no_headers)
     if no_headers:
         return text
     details: list[str] = []
-    for r in reports:
+    for group in groups:
+        r = group.first
         if not r.problems and not r.credentials:
             continue
         details.append("")
-        details.append(terminal_safe(f"{r.namespace}/{r.pod} {r.container}: {r.image}"))
+        if r.template:
+            share = f" ({group.share}; its pod template, judged as a new Pod would pull)"
+        else:
+            share = "" if r.owners.top is None else f" ({group.share} Pods)"
+        details.append(terminal_safe(f"{r.namespace}/{r.workload} {r.container}: {r.image}{share}"))
         if r.credentials:
             offered = ", ".join(
                 f"{c.secret} (key {c.key}, user {c.username or '<empty>'})" for c in r.credentials
@@ -124,33 +162,183 @@ def diagnose_table(reports: Sequence[ContainerReport], wide: bool, no_headers: b
     return text + "\n".join(details) + ("\n" if details else "")
 
 
+def _report_item(r: ContainerReport) -> dict[str, Any]:
+    return {
+        "namespace": r.namespace,
+        "pod": r.pod,
+        "container": r.container,
+        "containerType": r.kind,
+        "image": r.image,
+        "repository": r.repository,
+        "registry": r.registry,
+        "state": r.state,
+        "podPhase": r.pod_phase,
+        "latent": r.latent,
+        "serviceAccount": r.service_account,
+        "secrets": list(r.secrets),
+        "credentials": [
+            {"secret": c.secret, "key": c.key, "username": c.username} for c in r.credentials
+        ],
+        "problems": [p.as_dict() for p in r.problems],
+        "owners": [{"kind": o.kind, "name": o.name} for o in r.owners.owners],
+        "template": r.template,
+        "group": group_id(r),
+        "kubelet": r.kubelet.as_dict(),
+    }
+
+
 def diagnose_document(reports: Sequence[ContainerReport]) -> dict[str, Any]:
+    groups = group_reports(reports)
     return {
         "apiVersion": API_VERSION,
         "kind": "PullSecretDiagnosis",
-        "items": [
+        "items": [_report_item(r) for r in reports],
+        "groups": [
             {
-                "namespace": r.namespace,
-                "pod": r.pod,
-                "container": r.container,
-                "containerType": r.kind,
-                "image": r.image,
-                "repository": r.repository,
-                "registry": r.registry,
-                "state": r.state,
-                "podPhase": r.pod_phase,
-                "latent": r.latent,
-                "serviceAccount": r.service_account,
-                "secrets": list(r.secrets),
-                "credentials": [
-                    {"secret": c.secret, "key": c.key, "username": c.username}
-                    for c in r.credentials
-                ],
-                "problems": [p.as_dict() for p in r.problems],
+                "id": g.id,
+                "namespace": g.first.namespace,
+                "workload": g.first.workload,
+                "container": g.first.container,
+                "codes": list(codes(g.first)),
+                "pods": list(g.pods),
+                "workloadPods": g.total,
             }
-            for r in reports
+            for g in groups
         ],
     }
+
+
+# --- check -f (preflight) -------------------------------------------------------------------
+
+
+def _source(report: ContainerReport) -> str:
+    top = report.owners.top
+    return top.manifest if top is not None else ""
+
+
+def _details(reports: Sequence[ContainerReport]) -> list[str]:
+    lines: list[str] = []
+    for r in reports:
+        if not r.problems and not r.credentials:
+            continue
+        lines.append("")
+        lines.append(
+            terminal_safe(f"{r.namespace}/{r.workload} {r.container}: {r.image} ({_source(r)})")
+        )
+        if r.credentials:
+            offered = ", ".join(
+                f"{c.secret} (key {c.key}, user {c.username or '<empty>'})" for c in r.credentials
+            )
+            lines.append(terminal_safe(f"  credentials, in the kubelet's order: {offered}"))
+        lines.extend(_problem_lines(r.problems))
+    return lines
+
+
+def preflight_table(reports: Sequence[ContainerReport], wide: bool, no_headers: bool) -> str:
+    """One row per workload container, checked or not, then the problems with their fixes."""
+    headers = ["NAMESPACE", "WORKLOAD", "CONTAINER", "IMAGE", "REGISTRY", "CREDENTIALS", "PROBLEMS"]
+    if wide:
+        headers += ["SOURCE", "REPOSITORY", "SECRETS", "SERVICEACCOUNT", "KUBELET"]
+    rows = []
+    for r in reports:
+        row = [
+            r.namespace,
+            r.workload,
+            _container(r),
+            r.image,
+            r.registry or "-",
+            ",".join(f"{c.secret}:{c.key}" for c in r.credentials) or "-",
+            _codes(r.problems),
+        ]
+        if wide:
+            row += [
+                _source(r),
+                r.repository or "-",
+                ",".join(r.secrets) or "-",
+                r.service_account,
+                r.kubelet.describe(),
+            ]
+        rows.append(row)
+    text = table(headers, rows, no_headers)
+    if no_headers:
+        return text
+    details = _details(reports)
+    return text + "\n".join(details) + ("\n" if details else "")
+
+
+def preflight_document(
+    reports: Sequence[ContainerReport], warnings: Sequence[str]
+) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "PullSecretPreflight",
+        "items": [{**_report_item(r), "source": _source(r)} for r in reports],
+        "warnings": list(dict.fromkeys(warnings)),
+    }
+
+
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """Text XML 1.0 can hold: control characters (hostile names) become '?'."""
+    return _XML_UNSAFE.sub("?", text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+
+
+def junit(reports: Sequence[ContainerReport], warnings: Sequence[str]) -> str:
+    """JUnit XML, one test case per workload container: a failure for every finding that makes
+    the exit code 1, so that CI systems show what the exit code says."""
+    from xml.etree import ElementTree as ET
+
+    failures = [r for r in reports if r.has_findings]
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": "kubectl-pullsecret preflight",
+            "tests": str(len(reports)),
+            "failures": str(len(failures)),
+            "errors": "0",
+            "skipped": "0",
+        },
+    )
+    for r in reports:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": _xml_text(f"{r.namespace}/{r.workload}"),
+                "name": _xml_text(f"{r.container} {r.image}"),
+                "file": _xml_text(_source(r)),
+            },
+        )
+        findings = [p for p in r.problems if p.severity is not Severity.INFO]
+        if findings:
+            first = findings[0]
+            failure = ET.SubElement(
+                case,
+                "failure",
+                {
+                    "type": first.code.value,
+                    "message": _xml_text(
+                        f"{first.severity.value} {first.code.value}: {first.message}"
+                    ),
+                },
+            )
+            failure.text = _xml_text("\n".join(_problem_lines(r.problems, indent="")))
+        elif r.problems:
+            ET.SubElement(case, "system-out").text = _xml_text(
+                "\n".join(_problem_lines(r.problems, indent=""))
+            )
+    if warnings:
+        ET.SubElement(suite, "system-err").text = _xml_text(
+            "\n".join(f"warning: {w}" for w in dict.fromkeys(warnings))
+        )
+    root = ET.Element(
+        "testsuites", {"tests": suite.get("tests", "0"), "failures": suite.get("failures", "0")}
+    )
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 # --- show -------------------------------------------------------------------------------------
@@ -173,12 +361,21 @@ def show_table(view: SecretView) -> str:
         "",
     ]
     rows = [
-        [e.key, e.registry or "(ignored)", e.username or "-", e.email or "-", _password(e), e.auth]
+        [
+            e.key,
+            e.registry or "(ignored)",
+            e.username or "-",
+            e.email or "-",
+            _password(e),
+            e.auth,
+            e.expires or "-",
+        ]
         for e in view.entries
     ]
     text = "\n".join(lines) + "\n"
     if rows:
-        text += table(["KEY", "KUBELET KEY", "USERNAME", "EMAIL", "PASSWORD", "AUTH"], rows)
+        headers = ["KEY", "KUBELET KEY", "USERNAME", "EMAIL", "PASSWORD", "AUTH", "EXPIRES"]
+        text += table(headers, rows)
     if view.problems:
         text += "\nProblems:\n" + "\n".join(_problem_lines(view.problems)) + "\n"
     return text
@@ -199,6 +396,7 @@ def secret_document(view: SecretView) -> dict[str, Any]:
                 "password": e.password,
                 "passwordLength": e.password_length,
                 "auth": e.auth,
+                "expires": e.expires or None,
             }
             for e in view.entries
         ],
@@ -244,6 +442,7 @@ def check_table(report: CheckReport) -> str:
         terminal_safe(f"Image:       {report.image}"),
         terminal_safe(f"Repository:  {report.repository or '-'}"),
         terminal_safe(f"Registry:    {report.registry or '-'}"),
+        terminal_safe(f"Kubelet:     {report.kubelet.describe()}"),
         "",
     ]
     text = "\n".join(lines) + "\n"
@@ -270,5 +469,6 @@ def check_document(report: CheckReport) -> dict[str, Any]:
         "matches": [
             {"source": m.source, "key": m.key, "username": m.username} for m in report.matches
         ],
+        "kubelet": report.kubelet.as_dict(),
         "problems": [p.as_dict() for p in report.problems],
     }

@@ -1,11 +1,18 @@
 """What may be shown: no credential reaches a stream unless `--reveal` asks for it.
 
-Two defences. `scrub` makes hostile free text (events, API errors) safe to quote: anything that
-looks like a credential masked, control characters dropped, length bounded. `redact` is the last
-line: every Secret value fetched or decoded is remembered, and all output (the report, errors,
-logs, tracebacks under --debug) passes through it on its way out. The report itself never
-contains passwords unless `--reveal` asks for them, in which case the CLI skips this filter for
-the report only.
+Three rules, and no mask that could point at a password.
+
+- By construction, reports carry no credential material: a password is `<redacted>` unless
+  `--reveal`, the userinfo of a registry key is masked wherever the key is shown, decoding
+  errors name positions and keys, never values. Public fields (names, namespaces, images,
+  registries, keys, usernames) are printed as they are: a mask of a remembered value inside
+  them would tell the reader the password (`private-<redacted>.io`).
+- `scrub` makes hostile free text safe to quote in a report (event and runtime messages, API
+  errors): remembered values and whatever looks like a credential masked, except inside the
+  public values the text quotes (the image), control characters dropped, length bounded.
+- `redact` filters the free text of the other streams: errors, warnings, logs and --debug
+  tracebacks. Every Secret value that enters the process is remembered: the API client
+  remembers each Secret as it arrives, the commands the values of local files.
 """
 
 from __future__ import annotations
@@ -45,11 +52,16 @@ def _lookup_index() -> dict[str, list[tuple[int, frozenset[str]]]]:
     return _index
 
 
-def redact(text: str) -> str:
-    """Mask every remembered value in one left-to-right pass, longest match first."""
+def redact(text: str, public: Iterable[str] = ()) -> str:
+    """Mask every remembered value in one left-to-right pass, longest match first.
+
+    Occurrences inside an occurrence of a `public` string (an image, a host name the report
+    shows anyway) stay: masking them would tell the reader the password.
+    """
     if not _values or len(text) < MIN_LENGTH:
         return text
     index = _lookup_index()
+    shown = _occurrences(text, public)
     pieces: list[str] = []
     start = position = 0
     end = len(text) - MIN_LENGTH
@@ -59,13 +71,23 @@ def redact(text: str) -> str:
             if text[position : position + candidate_length] in values:
                 length = candidate_length
                 break
-        if not length:
+        if not length or any(a <= position and position + length <= b for a, b in shown):
             position += 1
             continue
         pieces += (text[start:position], MASK)
         position = start = position + length
     pieces.append(text[start:])
     return "".join(pieces)
+
+
+def _occurrences(text: str, public: Iterable[str]) -> list[tuple[int, int]]:
+    spans = []
+    for value in {p for p in public if len(p) >= MIN_LENGTH}:
+        found = text.find(value)
+        while found >= 0:
+            spans.append((found, found + len(value)))
+            found = text.find(value, found + 1)
+    return spans
 
 
 class RedactingFormatter(logging.Formatter):
@@ -87,8 +109,12 @@ _SCRUBBERS: tuple[tuple[re.Pattern[str], str], ...] = (
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def scrub(text: str, limit: int = MAX_MESSAGE_LENGTH) -> str:
-    """Hostile text made safe to show: credentials masked, control characters dropped, bounded."""
+def scrub(text: str, limit: int = MAX_MESSAGE_LENGTH, public: Iterable[str] = ()) -> str:
+    """Hostile text made safe to show: credentials masked, control characters dropped, bounded.
+
+    `public`: what the report shows anyway (the image the text quotes), never masked.
+    """
+    text = redact(text, public)
     for pattern, replacement in _SCRUBBERS:
         text = pattern.sub(replacement, text)
     text = _CONTROL.sub("", text.replace("\n", " ").replace("\t", " "))

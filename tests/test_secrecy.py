@@ -16,3 +16,30 @@ def test_scrub_masks_credentials_and_controls() -> None:
 def test_redactor_masks_remembered_values() -> None:
     secrecy.remember(["Sup3r-Secret-Value", "abc"])
     assert secrecy.redact("x Sup3r-Secret-Value y abc") == "x <redacted> y abc"
+
+
+def test_scrub_masks_remembered_values_in_free_text() -> None:
+    secrecy.remember(["Rem3mbered-pw"])
+    assert scrub("registry said: bad password Rem3mbered-pw") == (
+        "registry said: bad password <redacted>"
+    )
+
+
+def test_public_values_are_never_masked_inside() -> None:
+    """A password that is also a word of a public value: masking it there would name it."""
+    secrecy.remember(["registry", "wrong-password"])
+    image = "private-registry.io/apps/internal-app:1"
+    message = f'failed to pull "{image}": 401 for user robot:registry@host, c-wrong-password'
+    scrubbed = scrub(message, public=(image, "c-wrong-password"))
+    assert image in scrubbed and "c-wrong-password" in scrubbed
+    assert "robot:<redacted>@host" in scrubbed  # outside the public values: still masked
+    assert secrecy.redact(message) == (
+        'failed to pull "private-<redacted>.io/apps/internal-app:1": 401 for user '
+        "robot:<redacted>@host, c-<redacted>"
+    )
+
+
+def test_a_public_value_protects_only_what_it_contains() -> None:
+    secrecy.remember(["io/apps-secret"])
+    # The remembered value starts inside the public host but runs past it: masked.
+    assert secrecy.redact("x.io/apps-secret", public=("x.io",)) == "x.<redacted>"

@@ -25,10 +25,11 @@ def main() -> None:
         complete(sys.argv[2:])
         return
     from kubectl_pullsecret.cli.app import PROG, app, debugging
+    from kubectl_pullsecret.cli.flags import kubectl_argv
     from kubectl_pullsecret.errors import CommandError
 
     try:
-        app(prog_name=PROG, standalone_mode=True)
+        app(args=kubectl_argv(sys.argv[1:]), prog_name=PROG, standalone_mode=True)
     except SystemExit:
         raise
     except KeyboardInterrupt:

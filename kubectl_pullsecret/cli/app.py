@@ -18,7 +18,9 @@ from kubectl_pullsecret.cli.flags import (
     AllNamespaces,
     CheckOutput,
     Debug,
+    ExpiryWarning,
     InsecureRegistry,
+    KubeletVersion,
     NoHeaders,
     Output,
     RegistryCA,
@@ -26,22 +28,45 @@ from kubectl_pullsecret.cli.flags import (
     ShowOutput,
     Verify,
     kubectl_flags,
+    parse_duration,
 )
 from kubectl_pullsecret.cluster.kubeconfig import KubeOptions
 from kubectl_pullsecret.secrecy import RedactingFormatter, redact
 
 if TYPE_CHECKING:
     from kubectl_pullsecret.commands.verify import VerifyRequest
+    from kubectl_pullsecret.kubelet.versions import KubeletRules
     from kubectl_pullsecret.verdicts.catalogue import Problem
+    from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 
 PROG = "kubectl pullsecret"
 EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
 
 _SETTINGS = {"help_option_names": ["-h", "--help"]}
-COMMAND_ORDER = ("diagnose", "show", "check", "version")
+COMMAND_ORDER = ("diagnose", "audit", "show", "check", "version")
 
 
-class _OrderedGroup(typer.core.TyperGroup):
+class _HelpGroup(typer.core.TyperGroup):
+    """Without a subcommand: the help, and exit 0, as kubectl does (click would exit 2)."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            typer.echo(ctx.get_help())
+            ctx.exit(EXIT_OK)
+        return super().parse_args(ctx, args)
+
+
+class _HelpCommand(typer.core.TyperCommand):
+    """A command that needs arguments: without any, the help and exit 0, as groups do."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:
+            typer.echo(ctx.get_help())
+            ctx.exit(EXIT_OK)
+        return super().parse_args(ctx, args)
+
+
+class _OrderedGroup(_HelpGroup):
     """The main job first in --help, not in registration order."""
 
     def list_commands(self, ctx: typer.Context) -> list[str]:
@@ -64,13 +89,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings=_SETTINGS,
 )
-diagnose_app = typer.Typer(
-    help="Diagnose image pull failures.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    context_settings=_SETTINGS,
-)
-app.add_typer(diagnose_app, name="diagnose")
 
 debugging = {"on": False}  # read by main() to decide on a traceback
 
@@ -87,11 +105,16 @@ def _setup(debug: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
     root.propagate = False
+    # Libraries log through the root logger (the kubernetes client's exec plugin errors, for
+    # one): only --debug shows them, filtered like ours; otherwise the error we raise says it.
+    logging.getLogger().handlers[:] = [handler if debug else logging.NullHandler()]
     debugging["on"] = debug
 
 
-def _emit(text: str, *, reveal: bool = False) -> None:
-    sys.stdout.write(text if reveal else redact(text))
+def _emit(text: str) -> None:
+    # Not filtered: reports hold no credential by construction, and a mask inside a public
+    # field would point at the password (secrecy.py).
+    sys.stdout.write(text)
     sys.stdout.flush()
 
 
@@ -118,15 +141,44 @@ def _verify_request(
     )
 
 
-# --- diagnose pod -----------------------------------------------------------------------------
+def _expiry(window: str) -> ExpiryPolicy:
+    import time
+
+    from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
+
+    return ExpiryPolicy(time.time(), parse_duration(window, "--expiry-warning"))
 
 
+def _kubelet_rules(version: str | None) -> KubeletRules | None:
+    if version is None:
+        return None
+    from kubectl_pullsecret.kubelet.versions import rules_given
+
+    rules = rules_given(version)
+    if rules is None:
+        fail(f"invalid --kubelet-version {version!r}: use a version like v1.29 or 1.33.2")
+    return rules
+
+
+# --- diagnose ---------------------------------------------------------------------------------
+
+
+@app.command(cls=_HelpCommand)
 @kubectl_flags
-def diagnose_pod(
+def diagnose(
+    resource: Annotated[
+        str,
+        typer.Argument(
+            metavar="TYPE[/NAME]",
+            help="pod (po), deployment (deploy), statefulset (sts), daemonset (ds), "
+            "replicaset (rs), job, cronjob (cj); or TYPE/NAME.",
+        ),
+    ],
     name: Annotated[
         str | None,
         typer.Argument(
-            help="A Pod to report, healthy or not. Without it: every Pod with a pull problem."
+            metavar="NAME",
+            help="One object, healthy or not. Without it: every one of TYPE with a pull problem.",
         ),
     ] = None,
     all_namespaces: AllNamespaces = False,
@@ -138,25 +190,34 @@ def diagnose_pod(
     verify: Verify = False,
     insecure_registry: InsecureRegistry = [],  # noqa: B006
     registry_ca: RegistryCA = None,
+    expiry_warning: ExpiryWarning = "24h",
     debug: Debug = False,
     *,
     connection: KubeOptions,
 ) -> None:
-    """Report, per container, which registry has no usable credential, why, and the fix."""
+    """Report which container, pulling from which registry, lacks working credentials, why,
+    and the fix; findings of a workload's Pods are grouped by workload."""
     _setup(debug)
-    if name and all_namespaces:
-        fail("a Pod cannot be retrieved by name across all namespaces; drop -A or NAME")
-    if name and selector:
+    from kubectl_pullsecret.cluster.workloads import POD, parse_target
+
+    target = parse_target(resource, name)
+    if target.name and all_namespaces:
+        fail(
+            f"a {target.kind.singular} cannot be retrieved by name across all namespaces; "
+            "drop -A or NAME"
+        )
+    if target.name and selector:
         fail("NAME and --selector cannot be combined")
     from kubectl_pullsecret import render
-    from kubectl_pullsecret.commands.diagnose import diagnose
+    from kubectl_pullsecret.commands.diagnose import diagnose as run_diagnosis
 
-    result = diagnose(
+    result = run_diagnosis(
         connection,
-        name,
+        target,
         all_namespaces,
         selector,
         _verify_request(verify, insecure_registry, registry_ca, connection),
+        _expiry(expiry_warning),
     )
     reports = result.reports
     _warn(result.warnings)
@@ -166,13 +227,9 @@ def diagnose_pod(
         _emit(render.diagnose_table(reports, output is Output.wide, no_headers))
     elif not no_headers:
         where = "any namespace" if all_namespaces else f"namespace {result.namespace}"
-        typer.echo(f"No Pods with image pull problems found in {where}.", err=True)
+        what = "Pods" if target.kind is POD else f"{target.kind.resource}"
+        typer.echo(f"No {what} with image pull problems found in {where}.", err=True)
     raise typer.Exit(_exit_for([p for r in reports for p in r.problems]))
-
-
-diagnose_app.command("pod")(diagnose_pod)
-diagnose_app.command("pods", hidden=True)(diagnose_pod)
-diagnose_app.command("po", hidden=True)(diagnose_pod)
 
 
 # --- show -------------------------------------------------------------------------------------
@@ -205,6 +262,7 @@ def show(
     ] = False,
     insecure_registry: InsecureRegistry = [],  # noqa: B006
     registry_ca: RegistryCA = None,
+    expiry_warning: ExpiryWarning = "24h",
     debug: Debug = False,
     *,
     connection: KubeOptions,
@@ -224,14 +282,15 @@ def show(
         all_namespaces,
         reveal,
         _verify_request(verify, insecure_registry, registry_ca, connection),
+        _expiry(expiry_warning),
     )
     views = shown.views
     _warn(shown.warnings)
     if output is not ShowOutput.table:
         document = render.show_document(views[0]) if secret else render.inventory_document(views)
-        _emit(render.serialize(document, output.value), reveal=reveal)
+        _emit(render.serialize(document, output.value))
     elif secret:
-        _emit(render.show_table(views[0]), reveal=reveal)
+        _emit(render.show_table(views[0]))
     elif views:
         _emit(render.inventory_table(views, no_headers))
     elif not no_headers:
@@ -246,57 +305,187 @@ def show(
 @kubectl_flags
 def check(
     image: Annotated[
-        str, typer.Argument(metavar="IMAGE", help="The image, as written in the pod spec.")
-    ],
+        str | None,
+        typer.Argument(metavar="IMAGE", help="An image, as written in a pod spec (or use -f)."),
+    ] = None,
+    filenames: Annotated[
+        list[str],
+        typer.Option(
+            "-f",
+            "--filename",
+            help="Manifests to check before they are applied: a file, a folder, or - for "
+            "standard input (repeatable), as kubectl apply -f reads them.",
+            metavar="PATH",
+        ),
+    ] = [],  # noqa: B006
+    recursive: Annotated[
+        bool, typer.Option("-R", "--recursive", help="With -f: read the folders' subfolders too.")
+    ] = False,
     secrets: Annotated[
         list[str],
         typer.Option(
             "--secret",
-            help="A pull secret in the namespace (repeatable, in order).",
+            help="With IMAGE: a pull secret in the namespace (repeatable, in order).",
             metavar="NAME",
         ),
     ] = [],  # noqa: B006
     files: Annotated[
-        list[Path],
+        list[str],
         typer.Option(
             "--file",
-            "-f",
-            help="A docker config.json, .dockercfg or Secret manifest (repeatable). No cluster needed.",
-            metavar="PATH",
+            help="A docker config.json, .dockercfg or Secret manifest (repeatable). With IMAGE: "
+            "offered in order after --secret. With -f: a Secret manifest, or NAME=PATH for a "
+            "docker config, counts where the input and the cluster lack the secret NAME.",
+            metavar="[NAME=]PATH",
         ),
     ] = [],  # noqa: B006
+    kubelet_version: KubeletVersion = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline", help="With -f: read nothing from the cluster; nothing leaves this machine."
+        ),
+    ] = False,
     output: Annotated[
-        CheckOutput, typer.Option("-o", "--output", help="Output format.", case_sensitive=False)
+        CheckOutput,
+        typer.Option(
+            "-o", "--output", help="Output format (wide and junit with -f).", case_sensitive=False
+        ),
     ] = CheckOutput.table,
+    no_headers: NoHeaders = False,
     verify: Verify = False,
     insecure_registry: InsecureRegistry = [],  # noqa: B006
     registry_ca: RegistryCA = None,
+    expiry_warning: ExpiryWarning = "24h",
     debug: Debug = False,
     *,
     connection: KubeOptions,
 ) -> None:
-    """Explain which credentials the kubelet would send for IMAGE, in its order.
+    """Check credentials before anything fails: which credentials the kubelet would send for
+    IMAGE, in its order; or, with -f, every pod template of the manifests, as a new Pod would
+    pull (preflight, for CI).
 
-    Sources are cluster secrets (--secret) first, then local files (--file), each in the order
-    given, as if they were the Pod's imagePullSecrets.
+    With IMAGE, sources are cluster secrets (--secret) first, then local files (--file), each in
+    the order given, as if they were the Pod's imagePullSecrets.
     """
     _setup(debug)
+    if bool(image) == bool(filenames):
+        fail(
+            "give an IMAGE, or manifests with -f PATH, not both"
+            if image
+            else "give an IMAGE, or manifests with -f PATH"
+        )
+    if offline and verify:
+        fail("--offline and --verify exclude each other: --verify asks the registries")
+    request = _verify_request(verify, insecure_registry, registry_ca, connection)
+    rules = _kubelet_rules(kubelet_version)
     from kubectl_pullsecret import render
+
+    if filenames:
+        if secrets:
+            fail("--secret goes with IMAGE; with -f the manifests name their secrets")
+        from kubectl_pullsecret.commands.preflight import PreflightRequest, preflight
+
+        result = preflight(
+            connection,
+            PreflightRequest(
+                tuple(filenames),
+                recursive,
+                offline,
+                tuple(files),
+                request,
+                _expiry(expiry_warning),
+                rules,
+            ),
+            sys.stdin.buffer,
+        )
+        _warn(result.warnings)
+        if output is CheckOutput.junit:
+            _emit(render.junit(result.reports, result.warnings))
+        elif output in (CheckOutput.json, CheckOutput.yaml):
+            document = render.preflight_document(result.reports, result.warnings)
+            _emit(render.serialize(document, output.value))
+        elif result.reports:
+            _emit(render.preflight_table(result.reports, output is CheckOutput.wide, no_headers))
+        elif not no_headers:
+            typer.echo(f"No pod templates among the {result.objects} objects read.", err=True)
+        raise typer.Exit(_exit_for([p for r in result.reports for p in r.problems]))
+
+    if output is CheckOutput.junit or recursive or offline:
+        fail("-o junit, -R and --offline go with -f (manifests)")
     from kubectl_pullsecret.commands.check import check as check_image
 
+    assert image is not None
     report = check_image(
         connection,
         image,
         secrets,
-        files,
-        _verify_request(verify, insecure_registry, registry_ca, connection),
+        [Path(f) for f in files],
+        request,
+        _expiry(expiry_warning),
+        rules,
     )
     _emit(
         render.check_table(report)
-        if output is CheckOutput.table
+        if output in (CheckOutput.table, CheckOutput.wide)
         else render.serialize(render.check_document(report), output.value)
     )
     raise typer.Exit(_exit_for(list(report.problems)))
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+@app.command()
+@kubectl_flags
+def audit(
+    all_namespaces: AllNamespaces = False,
+    selector: Selector = None,
+    output: Annotated[
+        Output, typer.Option("-o", "--output", help="Output format.", case_sensitive=False)
+    ] = Output.table,
+    no_headers: NoHeaders = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Ask each registry, live, whether each distinct credential can pull (once per "
+            "credential and repository).",
+        ),
+    ] = False,
+    insecure_registry: InsecureRegistry = [],  # noqa: B006
+    registry_ca: RegistryCA = None,
+    expiry_warning: ExpiryWarning = "24h",
+    debug: Debug = False,
+    *,
+    connection: KubeOptions,
+) -> None:
+    """Would every workload still pull on a fresh node? Every workload's pod template (and
+    every Pod without an owner) is judged as the kubelet would pull it now: missing, wrong-type
+    and malformed secrets, credentials that match no registry, and credentials that expired or
+    drifted apart across namespaces."""
+    _setup(debug)
+    from kubectl_pullsecret import render
+    from kubectl_pullsecret.commands.audit import audit as run_audit
+
+    result = run_audit(
+        connection,
+        all_namespaces,
+        selector,
+        _verify_request(verify, insecure_registry, registry_ca, connection),
+        _expiry(expiry_warning),
+    )
+    reports = result.reports
+    _warn(result.warnings)
+    if output in (Output.json, Output.yaml):
+        document = {**render.diagnose_document(reports), "kind": "PullSecretAudit"}
+        _emit(render.serialize(document, output.value))
+    elif reports:
+        _emit(render.diagnose_table(reports, output is Output.wide, no_headers))
+    elif not no_headers:
+        where = "any namespace" if all_namespaces else f"namespace {result.namespace}"
+        typer.echo(f"Every workload in {where} would pull on a fresh node.", err=True)
+    raise typer.Exit(_exit_for([p for r in reports for p in r.problems]))
 
 
 @app.command()

@@ -23,7 +23,15 @@ _VALUE_SOURCES = {
     "--user": "users",
     "--secret": "secrets",
 }
-_FILE_OPTIONS = {"--kubeconfig", "--file", "--registry-ca"}
+_FILE_OPTIONS = {
+    "--kubeconfig",
+    "--file",
+    "--registry-ca",
+    "--certificate-authority",
+    "--client-certificate",
+    "--client-key",
+    "--cache-dir",
+}
 
 
 # Typer vendors its own click, so the command tree is read by duck typing, not isinstance.
@@ -61,23 +69,27 @@ def _long_name(option: Option) -> str:
 
 def complete(args: Sequence[str]) -> tuple[list[str], int]:
     """Candidates and the Cobra directive for `args`, whose last element is being typed."""
-    words, current = list(args[:-1]), (args[-1] if args else "")
+    from kubectl_pullsecret.cli.flags import kubectl_argv
+
+    words, current = kubectl_argv(args[:-1]), (args[-1] if args else "")
     command: Command = _command_tree()
     path: list[str] = []
     positionals: list[str] = []
-    given: dict[str, str] = {}
+    given: dict[str, list[str]] = {}  # long flag name -> values, in order
     expecting: Option | None = None
     for word in words:
         if expecting is not None:
-            given[_long_name(expecting)] = word
+            given.setdefault(_long_name(expecting), []).append(word)
             expecting = None
             continue
         if word.startswith("-"):
             option = _option(command, word)
-            if option is not None and not option.is_flag and "=" not in word:
+            if option is not None and "=" in word:
+                given.setdefault(_long_name(option), []).append(word.split("=", 1)[1])
+            elif option is not None and option.is_flag:
+                given.setdefault(_long_name(option), []).append("true")
+            elif option is not None:
                 expecting = option
-            elif option is not None and "=" in word:
-                given[_long_name(option)] = word.split("=", 1)[1]
             continue
         if _is_group(command) and word in command.commands:
             command = command.commands[word]
@@ -93,17 +105,41 @@ def complete(args: Sequence[str]) -> tuple[list[str], int]:
     if _is_group(command):
         names = [n for n, c in command.commands.items() if not c.hidden]
         return sorted(n for n in names if n.startswith(current)), NO_FILE
+    if path == ["diagnose"]:
+        return _diagnose_words(positionals, current, given), NO_FILE
     if positionals:
         return [], NO_FILE
-    if path[-2:] == ["diagnose", "pod"] or path[-2:] == ["diagnose", "pods"]:
-        return _cluster_names("pods", current, given), NO_FILE
     if path == ["show"]:
         return _cluster_names("secrets", current, given), NO_FILE
     return [], NO_FILE
 
 
+def _diagnose_words(positionals: list[str], current: str, given: dict[str, str]) -> list[str]:
+    """`diagnose TYPE NAME` or `diagnose TYPE/NAME`: workload types, then names from the cluster."""
+    from kubectl_pullsecret.cluster.workloads import KINDS, parse_target
+    from kubectl_pullsecret.errors import CommandError
+
+    typed, slash, _ = current.partition("/")
+    if len(positionals) > 1 or (positionals and slash):
+        return []
+    try:
+        kind = parse_target(positionals[0] if positionals else typed, None).kind
+    except CommandError:
+        kind = None
+    if positionals and kind is not None:
+        return _cluster_names(kind.resource, current, given)
+    if slash and kind is not None:
+        return [
+            f"{typed}/{n}"
+            for n in _cluster_names(kind.resource, "", given)
+            if f"{typed}/{n}".startswith(current)
+        ]
+    words = [name for k in KINDS for name in k.names]
+    return sorted(w for w in words if w.startswith(current))
+
+
 def _values_for(
-    option: Option, current: str, given: dict[str, str], path: list[str]
+    option: Option, current: str, given: dict[str, list[str]], path: list[str]
 ) -> tuple[list[str], int]:
     name = _long_name(option)
     if name == "--output":
@@ -119,7 +155,7 @@ def _values_for(
     return _cluster_names(source, current, given), NO_FILE
 
 
-def _cluster_names(source: str, current: str, given: dict[str, str]) -> list[str]:
+def _cluster_names(source: str, current: str, given: dict[str, list[str]]) -> list[str]:
     try:
         names = _lookup(source, given)
     except Exception:  # completion must never break the shell
@@ -127,21 +163,29 @@ def _cluster_names(source: str, current: str, given: dict[str, str]) -> list[str
     return sorted(n for n in names if n.startswith(current))
 
 
-def _lookup(source: str, given: dict[str, str]) -> list[str]:
+def _lookup(source: str, given: dict[str, list[str]]) -> list[str]:
+    from dataclasses import replace
+
+    from kubectl_pullsecret.cli.flags import CONNECTION_FLAGS, kube_options
     from kubectl_pullsecret.cluster import kubeconfig
     from kubectl_pullsecret.cluster.client import KubeClient, core_path
     from kubectl_pullsecret.kubelet.docker_config import PULL_SECRET_TYPES
 
     if source in ("contexts", "clusters", "users"):
-        paths = kubeconfig.kubeconfig_paths(given.get("--kubeconfig"))
+        explicit = given.get("--kubeconfig", [None])[-1]
+        paths = kubeconfig.kubeconfig_paths(explicit)
         merged = kubeconfig.merge_kubeconfigs(kubeconfig.load_documents(paths))
         return [str(item.get("name")) for item in merged[source]]
-    options = kubeconfig.KubeOptions(
-        kubeconfig=given.get("--kubeconfig"),
-        context=given.get("--context"),
-        namespace=given.get("--namespace"),
-        request_timeout=5.0,
-    )
+    # Every connection flag on the line counts, as for the command itself: the last value
+    # of each, every value of --as-group.
+    values: dict[str, object] = {}
+    for flag, given_values in given.items():
+        field, takes_value = CONNECTION_FLAGS.get(flag, ("", False))
+        if field == "impersonate_groups":
+            values[field] = given_values
+        elif field:
+            values[field] = given_values[-1] if takes_value else True
+    options = replace(kube_options(values), request_timeout=5.0)
     client = KubeClient(options)
     try:
         if source == "namespaces":
@@ -156,7 +200,10 @@ def _lookup(source: str, given: dict[str, str]) -> list[str]:
                 )
             ]
         else:
-            items = client.list_all(core_path(source, client.namespace))
+            from kubectl_pullsecret.cluster.workloads import KINDS
+
+            kind = next(k for k in KINDS if k.resource == source)
+            items = client.list_all(kind.path(client.namespace))
     finally:
         client.close()
     return [str((item.get("metadata") or {}).get("name", "")) for item in items]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -22,6 +23,7 @@ from kubectl_pullsecret.cluster.errors import (
     NotFound,
 )
 from kubectl_pullsecret.cluster.kubeconfig import KubeOptions, resolve_config
+from kubectl_pullsecret.secrecy import remember, scrub
 
 log = logging.getLogger("kubectl_pullsecret.kube")
 
@@ -30,6 +32,9 @@ MAX_ATTEMPTS = 4  # for 429, 5xx and connection failures
 MAX_LIST_RESTARTS = 2  # after 410 Gone on a continue token
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
+# Lists of metadata only (PartialObjectMetadataList, meta.k8s.io/v1 since 1.15): owners and
+# names without the specs, a fraction of the bytes.
+METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 
 
 @dataclass
@@ -46,9 +51,17 @@ class KubeClient:
         resolved = resolve_config(options)
         self.namespace = resolved.namespace
         self.context = resolved.context
-        self.user = resolved.user
+        self.impersonation = resolved.impersonation
+        # Whose rights the requests use: the impersonated user's, when there is one.
+        self.user = self.impersonation.user if self.impersonation else resolved.user
+        self.credentials = resolved.credentials
         self._configuration = resolved.configuration
         self._configuration.retries = False  # retries are ours: bounded by --request-timeout
+        if not self._configuration.verify_ssl:
+            import urllib3
+
+            # --insecure-skip-tls-verify was asked for: kubectl does not warn on every request.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         from kubernetes.client import ApiClient
 
         self._api = ApiClient(self._configuration)
@@ -62,11 +75,24 @@ class KubeClient:
     def _auth_headers(self) -> dict[str, str]:
         # auth_settings() runs the refresh hook of exec plugins and names the header in a way
         # that holds across client versions. It costs about 1 ms, so once, and again on 401.
-        return {
+        headers = {
             setting["key"]: setting["value"]
             for setting in self._configuration.auth_settings().values()
             if setting.get("in") == "header" and setting.get("value")
         }
+        # Tokens and basic credentials never reach a stream, whatever an error may echo.
+        remember(value.partition(" ")[2] for value in headers.values())
+        return headers
+
+    def _headers(self, accept: str = "application/json") -> Any:
+        from urllib3._collections import HTTPHeaderDict  # urllib3 1.26 has it only here
+
+        headers = HTTPHeaderDict(
+            {"Accept": accept, "User-Agent": "kubectl-pullsecret", **self._auth}
+        )
+        for name, value in self.impersonation.headers() if self.impersonation else ():
+            headers.add(name, value)  # one header per group, as client-go sends them
+        return headers
 
     def _timeout(self) -> Any:
         import urllib3
@@ -81,7 +107,9 @@ class KubeClient:
             return None
         return self.options.request_timeout - (time.monotonic() - self._started)
 
-    def get(self, path: str, query: dict[str, str] | None = None) -> dict[str, Any]:
+    def get(
+        self, path: str, query: dict[str, str] | None = None, accept: str = "application/json"
+    ) -> dict[str, Any]:
         url = self._configuration.host.rstrip("/") + path
         if query:
             url += "?" + urlencode(query)
@@ -94,11 +122,7 @@ class KubeClient:
                 response = self._api.rest_client.pool_manager.request(
                     "GET",
                     url,
-                    headers={
-                        "Accept": "application/json",
-                        "User-Agent": "kubectl-pullsecret",
-                        **self._auth,
-                    },
+                    headers=self._headers(accept),
                     timeout=self._timeout(),
                     retries=False,
                     preload_content=False,
@@ -134,6 +158,7 @@ class KubeClient:
                     raise KubeError(f"the API server sent invalid JSON for {path}") from None
                 if not isinstance(document, dict):
                     raise KubeError(f"the API server sent an unexpected document for {path}")
+                _remember_secrets(document)
                 return document
             if response.status == 401 and not refreshed:
                 # An exec plugin's token may have expired during the run: ask it once more.
@@ -157,8 +182,6 @@ class KubeClient:
         return left is None or left > seconds
 
     def _status_error(self, status: int, body: bytes, path: str) -> ApiStatusError:
-        from kubectl_pullsecret.secrecy import scrub
-
         try:
             document = json.loads(body)
             message = str(document.get("message") or "")
@@ -168,10 +191,16 @@ class KubeClient:
         message = scrub(message or f"HTTP {status} for {path}", 300)
         if status == 401:
             raise KubeError(
-                f'the API server rejected the credentials of user "{self.user}" (context '
+                f"the API server rejected the credentials of {self.credentials} (context "
                 f'"{self.context}"): 401 Unauthorized; log in again or check the kubeconfig'
             )
         if status == 403:
+            if self.impersonation is not None:
+                # Whose rights failed: the impersonated user's, or the impersonator's right
+                # to impersonate.
+                message += (
+                    f" (as {self.impersonation.describe()}, impersonated by {self.credentials})"
+                )
             return Forbidden(status, reason, message)
         if status == 404:
             return NotFound(status, reason, message)
@@ -184,23 +213,57 @@ class KubeClient:
         return ApiStatusError(status, reason, message)
 
     def list_all(self, path: str, query: dict[str, str] | None = None) -> list[dict[str, Any]]:
-        """Every item of a list, page by page; a 410 on a continue token restarts it cleanly."""
+        """Every item of a list."""
+        return list(self.iterate(path, query))
+
+    def iterate(
+        self, path: str, query: dict[str, str] | None = None, metadata_only: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """The items of a list as its pages arrive, so that a caller keeps only what it needs.
+        A 410 on a continue token restarts the list; items already given are not given again.
+        `metadata_only` asks for PartialObjectMetadata: each item's metadata, nothing else."""
+        accept = METADATA_ONLY if metadata_only else "application/json"
+        given: set[tuple[str, str, str]] = set()
         for restart in range(MAX_LIST_RESTARTS + 1):
-            items: list[dict[str, Any]] = []
             params = dict(query or {}, limit=str(PAGE_SIZE))
             try:
                 while True:
-                    page = self.get(path, params)
-                    items.extend(i for i in page.get("items") or [] if isinstance(i, dict))
+                    page = self.get(path, params, accept)
+                    for item in page.get("items") or []:
+                        if not isinstance(item, dict):
+                            continue
+                        meta = item.get("metadata") or {}
+                        key = (
+                            str(meta.get("namespace")),
+                            str(meta.get("name")),
+                            str(meta.get("uid")),
+                        )
+                        if restart and key in given:
+                            continue
+                        given.add(key)
+                        yield item
                     token = (page.get("metadata") or {}).get("continue")
                     if not token:
-                        return items
+                        return
                     params["continue"] = token
             except Expired:
                 if "continue" not in params or restart == MAX_LIST_RESTARTS:
                     raise
                 log.debug("continue token expired for %s; restarting the list", path)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _remember_secrets(document: dict[str, Any]) -> None:
+    """Every Secret is remembered as it arrives, so that no stream can echo its values."""
+    from kubectl_pullsecret.cluster.objects import sensitive_values
+
+    kind = document.get("kind")
+    if kind == "Secret":
+        remember(sensitive_values(document))
+    elif kind == "SecretList":
+        for item in document.get("items") or []:
+            if isinstance(item, dict):
+                remember(sensitive_values(item))
 
 
 def _retry_after(value: str | None) -> float | None:

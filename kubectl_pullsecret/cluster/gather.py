@@ -12,22 +12,48 @@ from typing import Any
 from kubectl_pullsecret.cluster.client import KubeClient, check_namespace, core_path
 from kubectl_pullsecret.cluster.errors import ApiStatusError, Forbidden, KubeError, NotFound
 from kubectl_pullsecret.cluster.objects import (
+    controller_of,
     event_target,
+    label_selector,
     names_of,
     pod_event,
     pod_facts,
     secret_fetch,
     sensitive_values,
     service_account_facts,
+    workload_facts,
 )
-from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts
+from kubectl_pullsecret.cluster.owners import OwnerResolver
+from kubectl_pullsecret.cluster.workloads import (
+    CRON_JOB,
+    DAEMON_SET,
+    DEPLOYMENT,
+    JOB,
+    POD,
+    REPLICA_SET,
+    REPLICATION_CONTROLLER,
+    STATEFUL_SET,
+    Target,
+    WorkloadKind,
+)
+from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts, admitted_pull_secrets
 from kubectl_pullsecret.kubelet.docker_config import PULL_SECRET_TYPES, DecodedSecret
-from kubectl_pullsecret.kubelet.messages import PULL_EVENT_REASONS, shows_pull_trouble
-from kubectl_pullsecret.kubelet.pod import SecretFetch, SecretStatus
-from kubectl_pullsecret.verdicts.facts import PodContext
+from kubectl_pullsecret.kubelet.messages import (
+    FAILED_TO_RETRIEVE_PULL_SECRET,
+    PodEvent,
+    shows_pull_trouble,
+)
+from kubectl_pullsecret.kubelet.pod import PodFacts, SecretFetch, SecretStatus
+from kubectl_pullsecret.kubelet.versions import KubeletRules, rules_for
+from kubectl_pullsecret.verdicts.facts import OwnerChain, PodContext, Workload
 
 # Above this many distinct objects, one list per type beats one GET per object.
 BULK_THRESHOLD = 8
+# The Warning reasons worth reading: `Failed` carries the pull errors (and finds Running Pods
+# whose restarted container cannot pull), FailedToRetrieveImagePullSecret the missing secrets of
+# Pods that still run (1.28+). InvalidImageName and ErrImageNeverPull leave the Pod Pending,
+# which the Pending list finds.
+EVENT_REASONS = ("Failed", FAILED_TO_RETRIEVE_PULL_SECRET)
 
 
 @dataclass
@@ -35,6 +61,11 @@ class Gathered:
     contexts: list[PodContext]
     warnings: list[str]
     sensitive: list[str]  # decoded secret material, for the output redactor
+
+
+def _names_an_object(exc: NotFound) -> bool:
+    """A 404 about an object, not about a resource this server does not serve."""
+    return "the server could not find the requested resource" not in str(exc)
 
 
 class Gatherer:
@@ -45,6 +76,8 @@ class Gatherer:
         self.warnings: list[str] = []
         self.sensitive: list[str] = []
         self._by_name: dict[str, list[dict[str, Any]] | None] = {}
+        self._server_rules: KubeletRules | None = None
+        self._node_rules: dict[str, KubeletRules] = {}
 
     # pods and events
 
@@ -87,18 +120,52 @@ class Gatherer:
         check_namespace(self.client, namespace, self.warnings)
 
     def pull_events(self, namespace: str | None) -> list[dict[str, Any]]:
-        """The kubelet's pull-failure Warnings. One list: every events list is a full etcd scan
-        on the server, so filtering the reasons here beats one request per reason."""
-        query = {"fieldSelector": "involvedObject.kind=Pod,type=Warning"}
+        """The kubelet's Warnings that can concern a pull, filtered on the server by reason, so
+        that failing probes, scheduling failures and crash loops elsewhere cost nothing."""
+        events: list[dict[str, Any]] = []
+        for reason in EVENT_REASONS:
+            query = {"fieldSelector": f"involvedObject.kind=Pod,type=Warning,reason={reason}"}
+            try:
+                events += self.client.list_all(core_path("events", namespace), query)
+            except Forbidden:
+                self.warnings.append(
+                    "cannot list events (forbidden): pods that still run despite pull failures, "
+                    "and FailedToRetrieveImagePullSecret warnings, are not seen"
+                )
+                return []
+        return events
+
+    def workload(self, kind: WorkloadKind, namespace: str, name: str) -> dict[str, Any]:
+        """One workload by name, in the first API version the server serves."""
+        for version in kind.group_versions:
+            try:
+                return self.client.get(kind.path(namespace, name, version))
+            except NotFound as exc:
+                if exc.reason == "NotFound" and _names_an_object(exc):
+                    break
+            except Forbidden as exc:
+                raise KubeError(f"{exc} (need: get {kind.resource})") from None
+        raise KubeError(f'{kind.singular} "{name}" not found in namespace "{namespace}"')
+
+    def workloads(
+        self, kind: WorkloadKind, namespace: str | None, selector: str | None
+    ) -> list[dict[str, Any]]:
+        """Every workload of a kind in scope, in the first API version the server serves."""
+        query = {"labelSelector": selector} if selector else None
+        for version in kind.group_versions:
+            try:
+                return self.client.list_all(kind.path(namespace, group_version=version), query)
+            except NotFound:
+                continue  # this server does not serve that version
+            except Forbidden as exc:
+                raise KubeError(f"{exc} (need: list {kind.resource})") from None
+        raise KubeError(f"the API server serves no {kind.resource}")
+
+    def pods_selected(self, namespace: str, selector: str) -> list[dict[str, Any]]:
         try:
-            events = self.client.list_all(core_path("events", namespace), query)
-        except Forbidden:
-            self.warnings.append(
-                "cannot list events (forbidden): pods that still run despite pull failures, "
-                "and FailedToRetrieveImagePullSecret warnings, are not seen"
-            )
-            return []
-        return [e for e in events if e.get("reason") in PULL_EVENT_REASONS]
+            return self.client.list_all(core_path("pods", namespace), {"labelSelector": selector})
+        except Forbidden as exc:
+            raise KubeError(f"{exc} (need: list pods)") from None
 
     def pod_events(self, namespace: str, name: str) -> list[dict[str, Any]]:
         query = {"fieldSelector": f"involvedObject.kind=Pod,involvedObject.name={name}"}
@@ -109,6 +176,44 @@ class Gatherer:
                 f"cannot list events in namespace {namespace} (forbidden); the kubelet's messages are not used"
             )
             return []
+
+    # the kubelet's version
+
+    def server_rules(self) -> KubeletRules:
+        """Rules from the API server's version (one request), for what runs on no node yet."""
+        if self._server_rules is None:
+            try:
+                info = self.client.get("/version")
+            except ApiStatusError:
+                info = {}
+            self._server_rules = rules_for(server_version=info)
+        return self._server_rules
+
+    def node_rules(self, node: str) -> KubeletRules:
+        """The rules of the kubelet and runtime a node reports (status.nodeInfo): one request
+        per node; the server's when the Pod is not scheduled or nodes cannot be read."""
+        if not node:
+            return self.server_rules()
+        if node not in self._node_rules:
+            try:
+                info = (self.client.get(core_path("nodes", name=node)).get("status") or {}).get(
+                    "nodeInfo"
+                ) or {}
+            except Forbidden:
+                self._warn_once(
+                    "cannot read nodes (forbidden: get nodes): the verdicts assume the kubelet "
+                    "version of the API server"
+                )
+                info = {}
+            except ApiStatusError:
+                info = {}
+            kubelet, runtime = info.get("kubeletVersion"), info.get("containerRuntimeVersion")
+            self._node_rules[node] = rules_for(kubelet, runtime) if kubelet else self.server_rules()
+        return self._node_rules[node]
+
+    def _warn_once(self, warning: str) -> None:
+        if warning not in self.warnings:
+            self.warnings.append(warning)
 
     # secrets and service accounts
 
@@ -187,6 +292,19 @@ class Gatherer:
                 found[key] = secret_fetch(name, item)
         return found
 
+    def all_pull_secrets(self, namespace: str | None) -> dict[tuple[str, str], SecretFetch]:
+        """Every docker-registry Secret in scope: one list per pull-secret type."""
+        found: dict[tuple[str, str], SecretFetch] = {}
+        for secret_type in PULL_SECRET_TYPES:
+            query = {"fieldSelector": f"type={secret_type}"}
+            try:
+                for item in self.client.iterate(core_path("secrets", namespace), query):
+                    self.sensitive.extend(sensitive_values(item))
+                    found[_key(item)] = secret_fetch(_key(item)[1], item)
+            except Forbidden as exc:
+                raise KubeError(f"{exc} (need: list secrets)") from None
+        return found
+
     def secrets_elsewhere(self, name: str, namespace: str) -> tuple[list[tuple[str, str]], bool]:
         """Other namespaces holding a secret of this name, with its type; and whether we could look."""
         items = self._named_everywhere(name)
@@ -232,36 +350,35 @@ class Gatherer:
         return found
 
 
-def gather_diagnosis(
-    client: KubeClient, namespace: str | None, name: str | None, selector: str | None
-) -> Gathered:
-    """Pods to diagnose with their secrets, ServiceAccounts and events.
+def _key(obj: dict[str, Any]) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return str(meta.get("namespace", "")), str(meta.get("name", ""))
 
-    With a name: that Pod. Otherwise every Pod in scope with an image pull problem: Pending pods
-    (one paginated list, server-filtered by phase) and pods that pull-failure events name
-    (server-filtered by reason), so healthy Running pods are never transferred.
-    """
-    gatherer = Gatherer(client)
-    all_namespaces = namespace is None
+
+def _troubled_pods(
+    gatherer: Gatherer,
+    namespace: str | None,
+    selector: str | None,
+    candidates: dict[tuple[str, str], dict[str, Any]] | None = None,
+) -> list[tuple[PodFacts, tuple[PodEvent, ...]]]:
+    """Pods with a pull problem and their pull events: Pending pods (one list, server-filtered
+    by phase) and pods that pull events name (server-filtered by reason), so healthy Running
+    pods are never transferred. With `candidates` (a workload's pods): among those only."""
     raw_pods: dict[tuple[str, str], dict[str, Any]] = {}
+    if candidates is None:
+        raw_pods = {_key(p): p for p in gatherer.failing_pods(namespace, selector)}
     events_by_pod: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    if name is not None:
-        assert namespace is not None
-        raw_pods[(namespace, name)] = gatherer.pod(namespace, name)
-        events_by_pod[(namespace, name)] = gatherer.pod_events(namespace, name)
+    for event in gatherer.pull_events(namespace):
+        ns, pod_name, _ = event_target(event)
+        events_by_pod.setdefault((ns, pod_name), []).append(event)
+    if candidates is not None:
+        raw_pods = candidates
     else:
-        for pod in gatherer.failing_pods(namespace, selector):
-            meta = pod.get("metadata") or {}
-            raw_pods[(str(meta.get("namespace", "")), str(meta.get("name", "")))] = pod
-        for event in gatherer.pull_events(namespace):
-            ns, pod_name, _ = event_target(event)
-            events_by_pod.setdefault((ns, pod_name), []).append(event)
         for key in sorted(events_by_pod.keys() - raw_pods.keys()):
             pod = gatherer.pod_if_selected(key[0], key[1], selector)
             if pod is not None:
                 raw_pods[key] = pod
-
-    pods = []
+    troubled = []
     for key, raw in raw_pods.items():
         facts = pod_facts(raw)
         # Events outlive pods: keep only those about this incarnation of the name.
@@ -270,17 +387,158 @@ def gather_diagnosis(
             for e in events_by_pod.get(key, [])
             if event_target(e)[2] in ("", facts.uid)
         )
-        if name is not None or shows_pull_trouble(facts.statuses, events):
-            pods.append((facts, events))
+        if shows_pull_trouble(facts.statuses, events):
+            troubled.append((facts, events))
+    return troubled
 
-    wanted_sas = {(f.namespace, f.service_account) for f, _ in pods}
+
+def _latent_templates(
+    gatherer: Gatherer,
+    owners: OwnerResolver,
+    namespace: str | None,
+    selector: str | None,
+    troubled: list[tuple[PodFacts, tuple[PodEvent, ...]]],
+) -> list[Workload]:
+    """The pod templates of top-level workloads that name pull secrets, where none of their
+    Pods is reported already: their Running Pods may lack a secret that the next pull needs.
+    Kubelets before 1.28 (and after PR #138432) send no event for that, and finding them
+    through the Pods would mean listing every healthy Pod; workloads are far fewer."""
+    reported = {
+        (top.kind, top.namespace, top.name)
+        for facts, _ in troubled
+        if (top := owners.chain(facts).top) is not None
+    }
+    query = {"labelSelector": selector} if selector else None
+    found: list[Workload] = []
+    for kind in (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, CRON_JOB):
+        for version in kind.group_versions:
+            try:
+                items = list(
+                    gatherer.client.iterate(kind.path(namespace, group_version=version), query)
+                )
+            except NotFound:
+                continue  # this server does not serve that version
+            except Forbidden:
+                gatherer._warn_once(
+                    f"cannot list {kind.resource} (forbidden): Running Pods whose pull secrets are "
+                    "gone are found only through the kubelet's events (1.28+)"
+                )
+                break
+            for obj in items:
+                workload = owners.remember(kind, obj)
+                if (workload.kind, workload.namespace, workload.name) in reported:
+                    continue
+                if workload.template is not None and workload.template.pull_secret_names:
+                    found.append(workload)
+            break
+    return found
+
+
+def _pods_of(
+    gatherer: Gatherer, kind: WorkloadKind, obj: dict[str, Any]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The Pods a workload's label selector picks (a CronJob's: those of its Jobs); the owner
+    chains then keep only the workload's own."""
+    namespace, _ = _key(obj)
+    if kind is CRON_JOB:
+        uid = (obj.get("metadata") or {}).get("uid")
+        jobs = [
+            _key(job)[1]
+            for job in gatherer.workloads(JOB, namespace, None)
+            if any(
+                r.get("uid") == uid
+                for r in (job.get("metadata") or {}).get("ownerReferences") or []
+            )
+        ]
+        if not jobs:
+            return {}
+        selector = f"job-name in ({','.join(jobs)})"
+    else:
+        selector = label_selector((obj.get("spec") or {}).get("selector"))
+        if not selector:
+            return {}
+    return {_key(p): p for p in gatherer.pods_selected(namespace, selector)}
+
+
+def gather_diagnosis(
+    client: KubeClient, namespace: str | None, target: Target, selector: str | None
+) -> Gathered:
+    """What to diagnose, with its secrets, ServiceAccounts, events and owners.
+
+    A Pod by name: that Pod. `pod` without a name: every Pod in scope with a pull problem. A
+    workload by name: its Pods with a pull problem, or, when none has one, its pod template.
+    A workload type without a name: the same for every workload of that type in scope.
+    """
+    gatherer = Gatherer(client)
+    owners = OwnerResolver(client)
+    kind, name = target.kind, target.name
+    pods: list[tuple[PodFacts, tuple[PodEvent, ...]]] = []
+    templates: list[Workload] = []
+    if kind is POD and name is not None:
+        assert namespace is not None
+        facts = pod_facts(gatherer.pod(namespace, name))
+        # Events outlive pods: keep only those about this incarnation of the name.
+        events = tuple(
+            pod_event(e)
+            for e in gatherer.pod_events(namespace, name)
+            if event_target(e)[2] in ("", facts.uid)
+        )
+        pods = [(facts, events)]
+    elif kind is POD:
+        pods = _troubled_pods(gatherer, namespace, selector)
+        templates = _latent_templates(gatherer, owners, namespace, selector, pods)
+    elif name is not None:
+        assert namespace is not None
+        obj = gatherer.workload(kind, namespace, name)
+        workload = owners.remember(kind, obj)
+        candidates = _pods_of(gatherer, kind, obj)
+        pods = [
+            (facts, events)
+            for facts, events in _troubled_pods(gatherer, namespace, None, candidates)
+            if _top_is(owners.chain(facts), workload)
+        ]
+        if not pods:
+            templates = [workload]
+    else:
+        workloads = [
+            owners.remember(kind, obj) for obj in gatherer.workloads(kind, namespace, selector)
+        ]
+        if namespace is not None and not workloads:
+            check_namespace(client, namespace, gatherer.warnings)
+        wanted = {(w.namespace, w.name) for w in workloads}
+        for facts, events in _troubled_pods(gatherer, namespace, None):
+            top = owners.chain(facts).top
+            if top is not None and top.kind == kind.kind and (top.namespace, top.name) in wanted:
+                pods.append((facts, events))
+        failing = {
+            (c.top.namespace, c.top.name) for c in (owners.chain(f) for f, _ in pods) if c.top
+        }
+        templates = [w for w in workloads if (w.namespace, w.name) not in failing]
+
+    all_namespaces = namespace is None
+    template_pods = [w.template for w in templates if w.template is not None]
+    wanted_sas = {(f.namespace, f.service_account) for f in [p for p, _ in pods] + template_pods}
     accounts = gatherer.service_accounts(wanted_sas, all_namespaces) if wanted_sas else {}
-    wanted_secrets = {(f.namespace, n) for f, _ in pods for n in f.pull_secret_names if n}
+
+    def pull_secrets(facts: PodFacts, is_template: bool) -> tuple[str, ...]:
+        if not is_template:
+            return facts.pull_secret_names
+        return admitted_pull_secrets(
+            facts.pull_secret_names, accounts.get((facts.namespace, facts.service_account))
+        )
+
+    subjects = [(f, e, None) for f, e in pods] + [
+        (w.template, (), w) for w in templates if w.template is not None
+    ]
+    wanted_secrets = {
+        (f.namespace, n) for f, _, w in subjects for n in pull_secrets(f, w is not None) if n
+    }
     secrets = gatherer.secrets(wanted_secrets, all_namespaces) if wanted_secrets else {}
 
     contexts = []
-    for facts, events in sorted(pods, key=lambda p: (p[0].namespace, p[0].name)):
-        pod_secrets = {n: secrets[(facts.namespace, n)] for n in facts.pull_secret_names if n}
+    for facts, events, template_of in sorted(subjects, key=lambda s: (s[0].namespace, s[0].name)):
+        names = pull_secrets(facts, template_of is not None)
+        pod_secrets = {n: secrets[(facts.namespace, n)] for n in names if n}
         elsewhere: dict[str, tuple[str, ...]] = {}
         elsewhere_types: dict[str, str] = {}
         unknown = False
@@ -301,9 +559,23 @@ def gather_diagnosis(
                 elsewhere=elsewhere,
                 elsewhere_types=elsewhere_types,
                 elsewhere_unknown=unknown,
+                owners=OwnerChain((template_of,)) if template_of else owners.chain(facts),
+                template_of=template_of,
+                rules=gatherer.server_rules()
+                if template_of
+                else gatherer.node_rules(facts.node_name),
             )
         )
-    return Gathered(contexts, gatherer.warnings, gatherer.sensitive)
+    return Gathered(contexts, gatherer.warnings + owners.warnings, gatherer.sensitive)
+
+
+def _top_is(chain: OwnerChain, workload: Workload) -> bool:
+    top = chain.top
+    return top is not None and (top.kind, top.namespace, top.name) == (
+        workload.kind,
+        workload.namespace,
+        workload.name,
+    )
 
 
 def fetch_secrets(
@@ -410,3 +682,121 @@ def gather_secrets(client: KubeClient, namespace: str | None) -> PullSecrets:
         for ns, name, decoded in sorted(found, key=lambda f: (f[0], f[1]))
     ]
     return result
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+# Owners of Pods that are themselves owned, as a rule (by a Deployment, a CronJob): their
+# lists are read as metadata first, and only the unowned ones in full.
+_USUALLY_OWNED = (REPLICA_SET, JOB, REPLICATION_CONTROLLER)
+
+
+@dataclass
+class Audited:
+    contexts: list[PodContext]
+    secrets: list[tuple[str, str, DecodedSecret]]  # every pull secret in scope, decoded
+    warnings: list[str]
+    sensitive: list[str]
+
+
+def _unowned(
+    gatherer: Gatherer, path: str, query: dict[str, str] | None, what: str
+) -> list[tuple[str, str]]:
+    """(namespace, name) of the objects without a controller, from a metadata-only list."""
+    try:
+        return [
+            _key(item)
+            for item in gatherer.client.iterate(path, query, metadata_only=True)
+            if not controller_of(item)
+        ]
+    except Forbidden as exc:
+        raise KubeError(f"{exc} (need: list {what})") from None
+
+
+def gather_audit(client: KubeClient, namespace: str | None, selector: str | None) -> Audited:
+    """Every workload in scope as a fresh node would run it: the top-level owners' pod
+    templates, and the specs of Pods without an owner. Lists stream page by page, keeping only
+    each object's facts; each distinct secret is read once, by one list per secret type."""
+    gatherer = Gatherer(client)
+    query = {"labelSelector": selector} if selector else None
+    workloads: list[Workload] = []
+    for kind in (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, CRON_JOB):
+        for version in kind.group_versions:
+            try:
+                workloads += [
+                    workload_facts(kind, obj)
+                    for obj in client.iterate(kind.path(namespace, group_version=version), query)
+                ]
+                break
+            except NotFound:
+                continue  # this server does not serve that version
+            except Forbidden as exc:
+                raise KubeError(f"{exc} (need: list {kind.resource})") from None
+    for kind in _USUALLY_OWNED:
+        for ns, name in _unowned(gatherer, kind.path(namespace), query, kind.resource):
+            workloads.append(workload_facts(kind, gatherer.workload(kind, ns, name)))
+    bare: list[PodFacts] = []
+    unowned_pods = _unowned(gatherer, core_path("pods", namespace), query, "pods")
+    if len(unowned_pods) <= BULK_THRESHOLD:
+        bare = [pod_facts(gatherer.pod(ns, name)) for ns, name in unowned_pods]
+    else:
+        wanted = set(unowned_pods)
+        bare = [
+            pod_facts(p)
+            for p in client.iterate(core_path("pods", namespace), query)
+            if _key(p) in wanted
+        ]
+    if namespace is not None and not workloads and not bare:
+        check_namespace(client, namespace, gatherer.warnings)
+
+    subjects: list[tuple[PodFacts, Workload]] = [
+        (w.template, w) for w in workloads if w.template is not None
+    ] + [(p, Workload("Pod", p.namespace, p.name, 1, template=p)) for p in bare]
+    wanted_sas = {(p.namespace, p.service_account) for p, _ in subjects}
+    accounts = gatherer.service_accounts(wanted_sas, namespace is None) if wanted_sas else {}
+
+    def names(facts: PodFacts, workload: Workload) -> tuple[str, ...]:
+        if workload.kind == "Pod":
+            return facts.pull_secret_names  # admission ran when it was created
+        account = accounts.get((facts.namespace, facts.service_account))
+        return admitted_pull_secrets(facts.pull_secret_names, account)
+
+    in_scope = gatherer.all_pull_secrets(namespace)
+    wanted = {(p.namespace, n) for p, w in subjects for n in names(p, w) if n}
+    # Named but not among the pull secrets listed: of another type, or missing.
+    rest = wanted - in_scope.keys()
+    others = gatherer.secrets(rest, namespace is None) if rest else {}
+    contexts = []
+    for facts, workload in sorted(subjects, key=lambda s: (s[0].namespace, s[1].label)):
+        pod_secrets: dict[str, SecretFetch] = {}
+        elsewhere: dict[str, tuple[str, ...]] = {}
+        elsewhere_types: dict[str, str] = {}
+        unknown = False
+        for name in dict.fromkeys(n for n in names(facts, workload) if n):
+            fetch = in_scope.get((facts.namespace, name)) or others[(facts.namespace, name)]
+            if fetch.status is SecretStatus.MISSING:
+                found, could_look = gatherer.secrets_elsewhere(name, facts.namespace)
+                unknown |= not could_look
+                if found:
+                    elsewhere[name] = tuple(ns for ns, _ in found)
+                    elsewhere_types[name] = found[0][1]
+            pod_secrets[name] = fetch
+        contexts.append(
+            PodContext(
+                pod=facts,
+                secrets=pod_secrets,
+                service_account=accounts.get((facts.namespace, facts.service_account)),
+                elsewhere=elsewhere,
+                elsewhere_types=elsewhere_types,
+                elsewhere_unknown=unknown,
+                owners=OwnerChain((workload,)),
+                template_of=workload,
+                rules=gatherer.server_rules(),
+            )
+        )
+    decoded = [
+        (ns, name, fetch.decoded)
+        for (ns, name), fetch in sorted(in_scope.items())
+        if fetch.decoded is not None
+    ]
+    return Audited(contexts, decoded, gatherer.warnings, gatherer.sensitive)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from kubectl_pullsecret.cluster.workloads import WorkloadKind
 from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts
 from kubectl_pullsecret.kubelet.docker_config import (
     PULL_SECRET_TYPES,
@@ -23,10 +24,12 @@ from kubectl_pullsecret.kubelet.messages import PodEvent
 from kubectl_pullsecret.kubelet.pod import (
     ContainerSpec,
     ContainerStatus,
+    ImageVolumeSpec,
     PodFacts,
     SecretFetch,
     SecretStatus,
 )
+from kubectl_pullsecret.verdicts.facts import Workload
 
 _CONTAINER_KINDS = (
     ("initContainers", "initContainerStatuses"),
@@ -64,12 +67,23 @@ def pod_facts(pod: dict[str, Any]) -> PodFacts:
     )
     containers: list[ContainerSpec] = []
     statuses: list[ContainerStatus] = []
+    mounts: dict[str, list[str]] = {}  # volume name -> containers that mount it
     for spec_key, status_key in _CONTAINER_KINDS:
         for container in _list(spec.get(spec_key)):
             container = _dict(container)
+            name = _str(container.get("name"))
             containers.append(
-                ContainerSpec(_str(container.get("name")), _str(container.get("image")), spec_key)
+                ContainerSpec(
+                    name,
+                    _str(container.get("image")),
+                    spec_key,
+                    _str(container.get("imagePullPolicy")),
+                )
             )
+            for mount in _list(container.get("volumeMounts")):
+                volume = _str(_dict(mount).get("name"))
+                if volume and name not in mounts.setdefault(volume, []):
+                    mounts[volume].append(name)
         for item in _list(status.get(status_key)):
             item = _dict(item)
             state = _dict(item.get("state"))
@@ -85,10 +99,7 @@ def pod_facts(pod: dict[str, Any]) -> PodFacts:
                     or ("Completed" if terminated else ""),
                 )
             )
-    owner = next(
-        (_dict(o) for o in _list(metadata.get("ownerReferences")) if _dict(o).get("controller")),
-        {},
-    )
+    owner = controller_of(pod)
     return PodFacts(
         namespace=_str(metadata.get("namespace")),
         name=_str(metadata.get("name")),
@@ -102,7 +113,100 @@ def pod_facts(pod: dict[str, Any]) -> PodFacts:
         statuses=tuple(statuses),
         owner_kind=_str(owner.get("kind")),
         owner_name=_str(owner.get("name")),
+        owner_api_version=_str(owner.get("apiVersion")),
         template_hash=_str(_dict(metadata.get("labels")).get("pod-template-hash")),
+        image_volumes=_image_volumes(spec, mounts),
+        node_name=_str(spec.get("nodeName")),
+    )
+
+
+def _image_volumes(
+    spec: dict[str, Any], mounts: dict[str, list[str]]
+) -> tuple[ImageVolumeSpec, ...]:
+    """`spec.volumes[].image` (KEP-4639): pulled with the Pod's secrets, like a container."""
+    volumes: list[ImageVolumeSpec] = []
+    for volume in _list(spec.get("volumes")):
+        volume = _dict(volume)
+        image = volume.get("image")
+        if not isinstance(image, dict):
+            continue
+        name = _str(volume.get("name"))
+        volumes.append(
+            ImageVolumeSpec(
+                name,
+                _str(image.get("reference")),
+                _str(image.get("pullPolicy")),
+                tuple(mounts.get(name, ())),
+            )
+        )
+    return tuple(volumes)
+
+
+def label_selector(selector: Any) -> str:
+    """A LabelSelector ({matchLabels, matchExpressions}) as the string the API takes."""
+    terms = [f"{k}={v}" for k, v in _dict(_dict(selector).get("matchLabels")).items()]
+    for expression in _list(_dict(selector).get("matchExpressions")):
+        expression = _dict(expression)
+        key, operator = _str(expression.get("key")), _str(expression.get("operator"))
+        values = ",".join(_str(v) for v in _list(expression.get("values")))
+        terms.append(
+            {
+                "In": f"{key} in ({values})",
+                "NotIn": f"{key} notin ({values})",
+                "Exists": key,
+                "DoesNotExist": f"!{key}",
+            }.get(operator, "")
+        )
+    return ",".join(t for t in terms if t)
+
+
+def controller_of(obj: dict[str, Any]) -> dict[str, Any]:
+    """The ownerReference marked `controller: true`, or {}."""
+    references = _list(_dict(obj.get("metadata")).get("ownerReferences"))
+    return next((_dict(o) for o in references if _dict(o).get("controller")), {})
+
+
+def _at(obj: Any, path: tuple[str, ...]) -> dict[str, Any]:
+    for key in path:
+        obj = _dict(obj).get(key)
+    return _dict(obj)
+
+
+def workload_facts(kind: WorkloadKind, obj: dict[str, Any]) -> Workload:
+    """A workload object as the verdicts need it: its template, size and update strategy."""
+    metadata, spec, status = (
+        _dict(obj.get("metadata")),
+        _dict(obj.get("spec")),
+        _dict(obj.get("status")),
+    )
+    namespace, name = _str(metadata.get("namespace")), _str(metadata.get("name"))
+    if kind.kind == "DaemonSet":
+        replicas: int | None = _int(status.get("desiredNumberScheduled"))
+    elif kind.kind == "Job":
+        replicas = sum(_int(status.get(k)) for k in ("active", "succeeded", "failed")) or None
+    elif kind.kind == "CronJob":
+        replicas = None  # its Pods belong to its Jobs
+    elif "replicas" in status:
+        replicas = _int(status.get("replicas"))
+    else:
+        replicas = _int(spec["replicas"]) if "replicas" in spec else 1
+    strategy = _str(_dict(spec.get("updateStrategy") or spec.get("strategy")).get("type"))
+    if not strategy and kind.kind in ("StatefulSet", "DaemonSet"):
+        strategy = "RollingUpdate"
+    template = _at(obj, kind.template_path[:-1]).get(kind.template_path[-1])
+    template_facts = pod_facts(
+        {"metadata": {"namespace": namespace, "name": name}, "spec": _dict(template).get("spec")}
+    )
+    selector = label_selector(spec.get("selector"))
+    return Workload(
+        kind.kind,
+        namespace,
+        name,
+        replicas,
+        strategy,
+        template_facts,
+        selector,
+        kind.template_path,
     )
 
 
@@ -148,7 +252,13 @@ def secret_fetch(name: str, secret: dict[str, Any]) -> SecretFetch:
 
 
 def service_account_facts(name: str, account: dict[str, Any]) -> ServiceAccountFacts:
-    return ServiceAccountFacts(name, SecretStatus.FOUND, names_of(account.get("imagePullSecrets")))
+    annotations = _dict(_dict(account.get("metadata")).get("annotations"))
+    return ServiceAccountFacts(
+        name,
+        SecretStatus.FOUND,
+        names_of(account.get("imagePullSecrets")),
+        tuple((str(k), v) for k, v in annotations.items() if isinstance(v, str)),
+    )
 
 
 def decode_secret_data(data: Mapping[str, object] | None) -> tuple[dict[str, bytes], list[str]]:
@@ -160,7 +270,9 @@ def decode_secret_data(data: Mapping[str, object] | None) -> tuple[dict[str, byt
             broken.append(str(key))
             continue
         try:
-            decoded[str(key)] = base64.b64decode(value, validate=True)
+            # Go's base64 (behind []byte in JSON) skips \r and \n: kustomize folds long values.
+            compact = value.replace("\r", "").replace("\n", "")
+            decoded[str(key)] = base64.b64decode(compact, validate=True)
         except (binascii.Error, ValueError):
             broken.append(str(key))
     return decoded, broken

@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from kubectl_pullsecret.cluster.client import KubeClient
-from kubectl_pullsecret.cluster.gather import fetch_secrets
+from kubectl_pullsecret.cluster.gather import Gatherer, fetch_secrets
 from kubectl_pullsecret.cluster.kubeconfig import KubeOptions
 from kubectl_pullsecret.cluster.manifests import decode_credentials_file, sensitive_file_values
 from kubectl_pullsecret.cluster.objects import key_secrets
@@ -14,7 +14,9 @@ from kubectl_pullsecret.commands.diagnose import log_stats
 from kubectl_pullsecret.commands.verify import VerifyRequest, blocks_every_pull, verify
 from kubectl_pullsecret.errors import CommandError
 from kubectl_pullsecret.kubelet.pod import SecretFetch, SecretStatus
+from kubectl_pullsecret.kubelet.versions import KubeletRules
 from kubectl_pullsecret.secrecy import remember
+from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 from kubectl_pullsecret.verdicts.image import CheckReport, check_image
 
 
@@ -24,6 +26,8 @@ def check(
     secrets: list[str],
     files: list[Path],
     verify_request: VerifyRequest | None,
+    expiry: ExpiryPolicy | None = None,
+    rules: KubeletRules | None = None,
 ) -> CheckReport:
     """Sources in the kubelet's order: cluster secrets (--secret), then files (--file)."""
     sources: list[tuple[str, SecretFetch]] = []
@@ -31,6 +35,7 @@ def check(
         client = KubeClient(connection)
         try:
             fetched, sensitive = fetch_secrets(client, client.namespace, secrets)
+            rules = rules or Gatherer(client).server_rules()
         finally:
             log_stats(client)
             client.close()
@@ -48,7 +53,7 @@ def check(
     for _, fetch in sources:  # local files too: passwords, and userinfo inside keys
         for entry in fetch.decoded.entries if fetch.decoded else ():
             remember([entry.password, *key_secrets(entry.key)])
-    report = check_image(image, sources)
+    report = check_image(image, sources, expiry, rules)
     if (
         verify_request is not None
         and report.image_ref is not None

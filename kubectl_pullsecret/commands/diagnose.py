@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kubectl_pullsecret.cluster.client import KubeClient
 from kubectl_pullsecret.cluster.gather import gather_diagnosis
 from kubectl_pullsecret.cluster.kubeconfig import KubeOptions
+from kubectl_pullsecret.cluster.workloads import POD, Target
 from kubectl_pullsecret.commands.verify import VerifyRequest, verified_reports
 from kubectl_pullsecret.secrecy import remember
+from kubectl_pullsecret.verdicts.catalogue import SECRET_LEVEL, Severity
+from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 from kubectl_pullsecret.verdicts.pod import ContainerReport, diagnose_pod
 
 log = logging.getLogger("kubectl_pullsecret")
@@ -22,29 +25,44 @@ class Diagnosis:
     namespace: str  # the namespace in scope (the context's when -n is not given)
 
 
+def _latent(report: ContainerReport) -> ContainerReport:
+    """A workload's template seen by `diagnose pod`: its Pods run, and only a broken pull
+    secret would fail them at their next pull (a warning, as for a Running Pod)."""
+    problems = tuple(
+        p.with_severity(Severity.WARNING) if p.severity is Severity.ERROR else p
+        for p in report.problems
+        if p.code in SECRET_LEVEL
+    )
+    return replace(report, problems=problems, latent=True)
+
+
 def log_stats(client: KubeClient) -> None:
     log.debug("%d API requests, %d bytes read", client.stats.requests, client.stats.bytes_read)
 
 
 def diagnose(
     connection: KubeOptions,
-    name: str | None,
+    target: Target,
     all_namespaces: bool,
     selector: str | None,
     verify: VerifyRequest | None,
+    expiry: ExpiryPolicy | None = None,
 ) -> Diagnosis:
-    """With a name: that Pod's every container. Otherwise the containers with findings."""
+    """A Pod by name: its every container. Otherwise the containers with findings."""
     client = KubeClient(connection)
     try:
         gathered = gather_diagnosis(
-            client, None if all_namespaces else client.namespace, name, selector
+            client, None if all_namespaces else client.namespace, target, selector
         )
     finally:
         log_stats(client)
         client.close()
     remember(gathered.sensitive)
-    reports = [r for ctx in gathered.contexts for r in diagnose_pod(ctx)]
-    if name is None:
+    reports = [r for ctx in gathered.contexts for r in diagnose_pod(replace(ctx, expiry=expiry))]
+    if target.kind is not POD or target.name is None:
+        reports = [r for r in reports if r.has_findings]
+    if target.kind is POD and target.name is None:
+        reports = [_latent(r) if r.template else r for r in reports]
         reports = [r for r in reports if r.has_findings]
     if verify is not None:
         reports = verified_reports(verify, reports)

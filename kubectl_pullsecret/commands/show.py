@@ -14,6 +14,12 @@ from kubectl_pullsecret.kubelet.image_ref import InvalidImageName, parse_image
 from kubectl_pullsecret.kubelet.keyring import Keyring
 from kubectl_pullsecret.secrecy import remember
 from kubectl_pullsecret.verdicts import catalogue
+from kubectl_pullsecret.verdicts.catalogue import Problem
+from kubectl_pullsecret.verdicts.credential_health import (
+    ExpiryPolicy,
+    diverged,
+    divergence_problem,
+)
 from kubectl_pullsecret.verdicts.secret import SecretView, view_secret
 
 
@@ -29,6 +35,7 @@ def show(
     all_namespaces: bool,
     reveal: bool,
     verify_request: VerifyRequest | None,
+    expiry: ExpiryPolicy | None = None,
 ) -> Shown:
     """One secret (by name) or the inventory of every pull secret in scope."""
     client = KubeClient(connection)
@@ -43,13 +50,33 @@ def show(
         client.close()
     remember(found.sensitive)
     views = [
-        view_secret(ns, name, decoded, use.users, reveal=reveal and secret is not None)
+        view_secret(
+            ns, name, decoded, use.users, reveal=reveal and secret is not None, expiry=expiry
+        )
         for ns, name, decoded, use in found.secrets
     ]
+    if secret is None:
+        views = _with_divergences(views, found)
     if verify_request is not None and secret:
         _, _, decoded, use = found.secrets[0]
         views = [_verified(views[0], decoded, use.pod_images, verify_request)]
     return Shown(views, found.warnings)
+
+
+def _with_divergences(views: list[SecretView], found: PullSecrets) -> list[SecretView]:
+    """The inventory, with the copies of one account that hold different passwords."""
+    entries = [(ns, name, e) for ns, name, decoded, _ in found.secrets for e in decoded.entries]
+    extra: dict[tuple[str, str], list[Problem]] = {}
+    for divergence in diverged(entries):
+        problem = divergence_problem(divergence)
+        for copy in {c for version in divergence.versions for c in version}:
+            extra.setdefault((copy.namespace, copy.secret), []).append(problem)
+    return [
+        replace(v, problems=(*v.problems, *extra[(v.namespace, v.name)]))
+        if (v.namespace, v.name) in extra
+        else v
+        for v in views
+    ]
 
 
 def _verified(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from kubectl_pullsecret.kubelet.image_ref import ImageRef
 from kubectl_pullsecret.kubelet.keyring import Credential
-from kubectl_pullsecret.registry.check import PullVerdict, VerifyOptions, verify_pulls
 from kubectl_pullsecret.verdicts.catalogue import Code, Problem
 from kubectl_pullsecret.verdicts.pod import ContainerReport
+
+if TYPE_CHECKING:  # the registry's HTTP machinery loads only when --verify asks for it
+    from kubectl_pullsecret.registry.check import PullVerdict, VerifyOptions
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,8 @@ class VerifyRequest:
     timeout: float | None = None  # seconds for the whole check (--request-timeout)
 
     def options(self) -> VerifyOptions:
+        from kubectl_pullsecret.registry.check import VerifyOptions
+
         return VerifyOptions(
             insecure_registries=frozenset(self.insecure_registries),
             ca_file=self.ca_file,
@@ -33,6 +38,8 @@ def verify(
     request: VerifyRequest, pairs: Sequence[tuple[ImageRef, Sequence[Credential]]]
 ) -> list[PullVerdict]:
     """Live checks for (image, credentials in the kubelet's order), bounded by the timeout."""
+    from kubectl_pullsecret.registry.check import verify_pulls
+
     return verify_pulls(pairs, request.options())
 
 

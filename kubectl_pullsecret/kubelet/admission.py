@@ -17,6 +17,8 @@ class ServiceAccountFacts:
     name: str
     status: SecretStatus  # found | missing | forbidden | error
     pull_secret_names: tuple[str, ...] = ()
+    # Its annotations, for the workload-identity keys a credential provider may use (KEP-4412).
+    annotations: tuple[tuple[str, str], ...] = ()
 
 
 def admitted_pull_secrets(

@@ -42,6 +42,9 @@ class RegistryEntry:
     # Does `auth` agree with the username and password written beside it? "absent" (no auth),
     # "only" (auth alone), "agrees" or "differs" (auth wins, so the written pair is unused).
     auth: str = "absent"
+    # identitytoken and registrytoken, which docker reads and the kubelet ignores: only their
+    # expiry is reported.
+    tokens: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class _GoEntry:
     email: str = ""
     auth: str = field(default="", repr=False)
     seen: set[str] = field(default_factory=set)
+    tokens: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
 
 def _reject_constant(name: str) -> None:
@@ -137,6 +141,9 @@ def _decode_entry(key: str, value: object) -> _GoEntry:
             f"entry {mask_key(key)!r}: cannot unmarshal {_type_name(value)} into an object"
         )
     for name, item in value:
+        token = next((t for t in ("identitytoken", "registrytoken") if _fold_equal(name, t)), None)
+        if token is not None and isinstance(item, str) and item:
+            entry.tokens.append((token, item))  # a field Go's decoder drops: never an error
         for go_field in ("username", "password", "email", "auth"):
             if _fold_equal(name, go_field):
                 if item is None:
@@ -178,8 +185,11 @@ def decode_auth_field(auth: str) -> tuple[str, str]:
 
 
 def _to_registry_entry(key: str, go_entry: _GoEntry) -> RegistryEntry:
+    tokens = tuple(go_entry.tokens)
     if not go_entry.auth:
-        return RegistryEntry(key, go_entry.username, go_entry.password, go_entry.email, "absent")
+        return RegistryEntry(
+            key, go_entry.username, go_entry.password, go_entry.email, "absent", tokens
+        )
     try:
         username, password = decode_auth_field(go_entry.auth)
     except DockerConfigError as exc:
@@ -190,7 +200,7 @@ def _to_registry_entry(key: str, go_entry: _GoEntry) -> RegistryEntry:
         state = "agrees"
     else:
         state = "differs"
-    return RegistryEntry(key, username, password, go_entry.email, state)
+    return RegistryEntry(key, username, password, go_entry.email, state, tokens)
 
 
 def _decode_auth_map(value: object, where: str) -> list[RegistryEntry]:

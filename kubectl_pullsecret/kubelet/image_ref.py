@@ -3,10 +3,17 @@
 A port of distribution/reference (ParseNormalizedNamed, splitDockerDomain, the reference
 grammar) as used by the kubelet's pkg/util/parsers.ParseImageName. The kubelet looks up
 credentials by the repository name only; tag and digest play no part.
+
+One rule differs by kubelet version: the 255-character name limit. docker/distribution
+(kubelet <= 1.28) and distribution/reference v0.5.0 (1.29-1.31) count the whole name,
+domain included (`len(matches[1])` in reference.go Parse); v0.6.0 (kubelet 1.32+, CHANGELOG-1.32
+dependencies) counts the path only (`len(repo.path)`). versions.KubeletRules
+.name_length_counts_domain says which applies; the default is the newest kubelet's rule.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -85,8 +92,13 @@ def _validate_digest(digest: str) -> None:
         raise InvalidImageName(f"invalid {algorithm} digest (want {expected} lowercase hex digits)")
 
 
-def parse_image(image: str) -> ImageRef:
-    """reference.ParseNormalizedNamed, raising InvalidImageName where the kubelet would."""
+@functools.lru_cache(maxsize=8192)  # pure; every verdict of a Pod asks again
+def parse_image(image: str, *, length_counts_domain: bool = False) -> ImageRef:
+    """reference.ParseNormalizedNamed, raising InvalidImageName where the kubelet would.
+
+    `length_counts_domain`: apply the name length limit to domain and path together, as
+    kubelets before 1.32 do (KubeletRules.name_length_counts_domain).
+    """
     if _ANCHORED_IDENTIFIER.fullmatch(image):
         raise InvalidImageName("cannot specify 64-byte hexadecimal strings as a repository name")
     domain, remainder = split_docker_domain(image)
@@ -103,14 +115,15 @@ def parse_image(image: str) -> ImageRef:
             raise InvalidImageName("repository name must be lowercase")
         raise InvalidImageName("invalid reference format")
     name, tag, digest = match.groups()
-    if len(name) > NAME_TOTAL_LENGTH_MAX:
+    name_match = _ANCHORED_NAME.fullmatch(name)
+    assert name_match is not None  # the reference grammar embeds the name grammar
+    counted = name if length_counts_domain else name_match.group(2)
+    if len(counted) > NAME_TOTAL_LENGTH_MAX:
         raise InvalidImageName(
             f"repository name must not be more than {NAME_TOTAL_LENGTH_MAX} characters"
         )
     if digest is not None:
         _validate_digest(digest)
-    name_match = _ANCHORED_NAME.fullmatch(name)
-    assert name_match is not None  # the reference grammar embeds the name grammar
     return ImageRef(
         original=image,
         domain=name_match.group(1) or "",

@@ -7,11 +7,12 @@ path/filepath.Match that decide its results.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kubectl_pullsecret.kubelet.docker_config import RegistryEntry
+from kubectl_pullsecret.kubelet.docker_config import RegistryEntry, mask_key
 
 DEFAULT_REGISTRY_HOST = "index.docker.io"
 
@@ -95,10 +96,12 @@ def parse_url(raw: str) -> GoURL:
     return GoURL(host=_parse_host(authority), path=_unescape(path, host=False))
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and asked again for every image and key
 def parse_schemeless_url(value: str) -> GoURL:
     return parse_url("https://" + value)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_key(key: str) -> str:
     """BasicDockerKeyring.Add: the index key for a docker config key. Raises GoURLError."""
     value = key if key.startswith(("https://", "http://")) else "https://" + key
@@ -278,6 +281,7 @@ def urls_match(glob: GoURL, target: GoURL) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=16384)
 def urls_match_str(glob: str, target: str) -> bool:
     try:
         return urls_match(parse_schemeless_url(glob), parse_schemeless_url(target))
@@ -302,7 +306,7 @@ class Credential:
 
     source: str  # "secret/NAME" or a file path
     key: str  # the key as the kubelet normalized it
-    written_key: str  # the key as written in the config
+    written_key: str  # the key as written in the config, its userinfo masked
     username: str
     password: str = field(repr=False)
     email: str = ""
@@ -324,13 +328,15 @@ class Keyring:
 
     def add(self, source: str, entries: Iterable[RegistryEntry]) -> None:
         for entry in entries:
+            # The key as written is shown in messages: its userinfo (a password) never is.
+            written = mask_key(entry.key)
             try:
                 key = normalize_key(entry.key)
             except GoURLError as exc:
-                self.skipped.append(SkippedKey(source, entry.key, str(exc)))
+                self.skipped.append(SkippedKey(source, written, str(exc)))
                 continue
             credential = Credential(
-                source, key, entry.key, entry.username, entry.password, entry.email
+                source, key, written, entry.username, entry.password, entry.email
             )
             self._creds.setdefault(key, []).append(credential)
 

@@ -29,8 +29,19 @@ class Code(str, Enum):
     IMAGE_NOT_FOUND = "ImageNotFound"
     REGISTRY_UNREACHABLE = "RegistryUnreachable"
     RATE_LIMITED = "RateLimited"
+    # Classified from the runtime's messages; none is a credentials problem.
+    PULL_TIMED_OUT = "PullTimedOut"
+    RUNTIME_MISCONFIGURED = "RuntimeMisconfigured"
+    SIGNATURE_VALIDATION_FAILED = "SignatureValidationFailed"
+    SHORT_NAME_UNRESOLVED = "ShortNameUnresolved"
     INVALID_IMAGE_NAME = "InvalidImageName"
     AUTH_FIELD_MISMATCH = "AuthFieldMismatch"
+    # The credential says when it ends (a JWT's exp, an ECR token's expiration).
+    CREDENTIALS_EXPIRED = "CredentialsExpired"
+    CREDENTIALS_EXPIRING = "CredentialsExpiring"
+    CREDENTIALS_SHORT_LIVED = "CredentialsShortLived"
+    # One account's copies across secrets and namespaces hold different passwords.
+    CREDENTIALS_DIVERGED = "CredentialsDiverged"
     NODE_CREDENTIALS_POSSIBLE = "NodeCredentialsPossible"
     # The kubelet offered credentials and the registry refused them (from its events), or
     # --verify saw a 401 at login or from the token server.
@@ -39,6 +50,10 @@ class Code(str, Enum):
     CREDENTIALS_VALID = "CredentialsValid"
     ACCESS_DENIED = "AccessDenied"
     ANONYMOUS_PULL_ALLOWED = "AnonymousPullAllowed"
+
+
+# What is wrong with a pull secret itself: it fails every future pull that needs it.
+SECRET_LEVEL = frozenset({Code.SECRET_NOT_FOUND, Code.SECRET_WRONG_TYPE, Code.SECRET_MALFORMED})
 
 
 @dataclass(frozen=True)
@@ -75,12 +90,13 @@ def empty_pull_secret_name() -> Problem:
     )
 
 
-def secret_not_found(subject: str, where: str, hint: str) -> Problem:
-    """`where`: the namespace it was looked for in and, after a `;`, where else it exists."""
+def secret_not_found(subject: str, where: str, hint: str, reported: str = "") -> Problem:
+    """`where`: the namespace it was looked for in and, after a `;`, where else it exists;
+    `reported`: how the kubelet tells of it, which depends on its version."""
     return Problem(
         Code.SECRET_NOT_FOUND,
         Severity.ERROR,
-        f"{subject} does not exist{where}. The kubelet skips it (FailedToRetrieveImagePullSecret).",
+        f"{subject} does not exist{where}. The kubelet skips it{reported}.",
         hint,
     )
 
@@ -173,26 +189,92 @@ def auth_field_mismatch(subject: str, key: str) -> Problem:
     )
 
 
+# --- the health of a credential ---------------------------------------------------------------
+
+_RENEW = {
+    "ECR authorization token": "ECR tokens live 12 hours: refresh the secret on a schedule (a "
+    "CronJob running `aws ecr get-login-password`, or external-secrets' ECRAuthorizationToken "
+    "generator), or let nodes use the ECR credential provider",
+}
+
+
+def _renew(what: str, fix: str) -> str:
+    return f"{fix}; {_RENEW[what]}" if what in _RENEW else fix
+
+
+def credentials_expired(
+    subject: str, key: str, user: str, what: str, when: str, fix: str
+) -> Problem:
+    return Problem(
+        Code.CREDENTIALS_EXPIRED,
+        Severity.ERROR,
+        f"{subject}, key {key!r} (user {user!r}): the {what} expired at {when}; the registry "
+        "refuses it (401), and the kubelet does not skip it for the next credential",
+        _renew(what, fix),
+    )
+
+
+def credentials_expiring(
+    subject: str, key: str, user: str, what: str, when: str, left: str, fix: str
+) -> Problem:
+    return Problem(
+        Code.CREDENTIALS_EXPIRING,
+        Severity.WARNING,
+        f"{subject}, key {key!r} (user {user!r}): the {what} expires at {when}, in {left}; "
+        "pulls fail after that, also of Pods that run now once they are rescheduled",
+        _renew(what, fix),
+    )
+
+
+def credentials_short_lived(subject: str, key: str, what: str, lifetime: str) -> Problem:
+    return Problem(
+        Code.CREDENTIALS_SHORT_LIVED,
+        Severity.INFO,
+        f"{subject}, key {key!r}: a {what}, which carries no date and lives {lifetime}: pulls "
+        "fail once it is older, unless something refreshes it",
+        "use a long-lived credential (a service account key, user _json_key) or node "
+        "credentials (Workload Identity, the GCP credential provider)",
+    )
+
+
+def credentials_diverged(registry: str, user: str, versions: str, hint: str) -> Problem:
+    return Problem(
+        Code.CREDENTIALS_DIVERGED,
+        Severity.WARNING,
+        f"the account {user!r} on {registry} has different passwords in its copies: {versions}. "
+        "A password rotated in one place was not rotated in the others; the stale copies "
+        "fail once the old password is revoked.",
+        hint,
+    )
+
+
 # --- the Pod's credentials for one image ----------------------------------------------------
 
 
-def no_pull_secrets(repository: str, said: str, hint: str) -> Problem:
+def no_pull_secrets(
+    whose: str, repository: str, said: str, hint: str, severity: Severity = Severity.ERROR
+) -> Problem:
     return Problem(
         Code.NO_PULL_SECRETS,
-        Severity.ERROR,
-        f"the Pod has no imagePullSecrets, so the kubelet pulls {repository} anonymously (or "
-        f"with node credentials){said}",
+        severity,
+        f"{whose[0].upper()}{whose[1:]} has no imagePullSecrets, so the kubelet pulls "
+        f"{repository} anonymously (or with node credentials){said}",
         hint,
     )
 
 
 def no_credentials_for_registry(
-    subject: str, covered: str, near_misses: str, hint: str, anonymous: str = ""
+    subject: str,
+    covered: str,
+    near_misses: str,
+    hint: str,
+    anonymous: str = "",
+    severity: Severity = Severity.ERROR,
 ) -> Problem:
     """`subject` says what lacks the credentials and ends with what was searched."""
     return Problem(
         Code.NO_CREDENTIALS_FOR_REGISTRY,
-        Severity.ERROR,
+        severity,
         f"{subject} cover: {covered}.{anonymous}{near_misses}",
         hint,
     )
@@ -234,7 +316,17 @@ def invalid_image_name(image: str, reason: str) -> Problem:
     )
 
 
-def image_never_pulled(image: str) -> Problem:
+def image_never_pulled(image: str, unverified: str = "") -> Problem:
+    """`unverified`: why "not present" may mean present but not allowed (KEP-2535), if so."""
+    if unverified:
+        return Problem(
+            Code.IMAGE_NOT_FOUND,
+            Severity.ERROR,
+            f"image {image!r}: the kubelet says it is not on the node (imagePullPolicy Never), "
+            f"but {unverified}. This may well be a credentials problem.",
+            "give the Pod a pull secret that can pull the image (the kubelet then accepts the "
+            "cached image), or set imagePullPolicy: IfNotPresent",
+        )
     return Problem(
         Code.IMAGE_NOT_FOUND,
         Severity.ERROR,
@@ -267,6 +359,47 @@ def rate_limited(domain: str, said: str, hint: str) -> Problem:
         Severity.ERROR,
         f"registry {domain} rate-limited the pull{said}. This is not a credentials problem as such.",
         hint,
+    )
+
+
+def pull_timed_out(domain: str, said: str) -> Problem:
+    return Problem(
+        Code.PULL_TIMED_OUT,
+        Severity.ERROR,
+        f"the runtime gave up pulling from {domain}{said}: the pull stalled (containerd cancels "
+        f"a pull after 5 minutes without progress) or hit a deadline. {NOT_CREDENTIALS}",
+        "check the registry's speed and the image's size from the node; containerd's "
+        "image_pull_progress_timeout sets the limit",
+    )
+
+
+def runtime_misconfigured(domain: str, said: str) -> Problem:
+    return Problem(
+        Code.RUNTIME_MISCONFIGURED,
+        Severity.ERROR,
+        f"the node's runtime speaks the wrong protocol to {domain}{said}: plain http to a TLS "
+        f"port answers 400 Bad Request, https to an http registry is refused. {NOT_CREDENTIALS}",
+        "fix the registry's entry in the runtime's configuration on the nodes (containerd "
+        "certs.d/hosts.toml, CRI-O registries.conf)",
+    )
+
+
+def signature_validation_failed(image: str, said: str) -> Problem:
+    return Problem(
+        Code.SIGNATURE_VALIDATION_FAILED,
+        Severity.ERROR,
+        f"the runtime's signature policy refused {image}{said}. {NOT_CREDENTIALS}",
+        "sign the image for the policy, or change the node's policy.json (CRI-O)",
+    )
+
+
+def short_name_unresolved(image: str, said: str) -> Problem:
+    return Problem(
+        Code.SHORT_NAME_UNRESOLVED,
+        Severity.ERROR,
+        f"the runtime could not resolve the short name {image!r}{said}. {NOT_CREDENTIALS}",
+        "write the image with its registry (e.g. docker.io/library/nginx), or configure "
+        "unqualified-search-registries or aliases in the node's registries.conf (CRI-O)",
     )
 
 

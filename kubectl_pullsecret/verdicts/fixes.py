@@ -9,6 +9,7 @@ from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts
 from kubectl_pullsecret.kubelet.docker_config import DOCKERCFG_TYPE
 from kubectl_pullsecret.kubelet.image_ref import ImageRef, InvalidImageName, parse_image
 from kubectl_pullsecret.kubelet.pod import PodFacts, SecretStatus
+from kubectl_pullsecret.verdicts.facts import OwnerChain, Workload
 
 DOCKER_HUB_SERVER = "https://index.docker.io/v1/"
 
@@ -63,38 +64,81 @@ def copy_secret_command(name: str, source_ns: str, target_ns: str, secret_type: 
     )
 
 
-def _workload(pod: PodFacts) -> tuple[str, str] | None:
-    """The object whose pod template to change: (resource, name), or None for a bare Pod."""
-    if pod.owner_kind == "ReplicaSet" and pod.template_hash:
-        suffix = "-" + pod.template_hash
-        if pod.owner_name.endswith(suffix):
-            return "deployment", pod.owner_name[: -len(suffix)]
-    if pod.owner_kind in ("ReplicaSet", "StatefulSet", "DaemonSet", "Job", "ReplicationController"):
-        return pod.owner_kind.lower(), pod.owner_name
-    return None
-
-
-def add_pull_secret_to_template(pod: PodFacts, secret: str) -> str:
-    workload = _workload(pod)
-    if workload is None:
-        return (
-            f"add `imagePullSecrets: [{{name: {secret}}}]` to the pod manifest, then re-create it "
-            f"(kubectl delete pod {q(pod.name)} -n {q(pod.namespace)}; kubectl apply -f <manifest>)"
-        )
-    if workload[0] == "job":
-        return f"add imagePullSecrets [{secret}] to the Job's pod template and re-create the Job"
-    path = "/spec/template/spec/imagePullSecrets"
-    if pod.pull_secret_names:
-        op = {"op": "add", "path": path + "/-", "value": {"name": secret}}
-    else:
-        op = {"op": "add", "path": path, "value": [{"name": secret}]}
+def _template_patch(workload: Workload, secret: str) -> str:
+    """A strategic merge patch: imagePullSecrets merge by name, so it works whether or not the
+    template lists secrets already, and keeps the ones it lists."""
+    patch: dict[str, object] = {"imagePullSecrets": [{"name": secret}]}
+    for key in reversed((*workload.template_path, "spec")):
+        patch = {key: patch}
     return (
-        f"kubectl patch {workload[0]} {q(workload[1])} -n {q(pod.namespace)} "
-        f"--type=json -p {q(json.dumps([op]))}"
+        f"kubectl patch {workload.kind.lower()} {q(workload.name)} -n {q(workload.namespace)} "
+        f"-p {q(json.dumps(patch, separators=(',', ':')))}"
     )
 
 
-def add_pull_secret_hint(pod: PodFacts, secret: str, sa: ServiceAccountFacts | None) -> str:
+def _delete_pods(pod: PodFacts, workload: Workload) -> str:
+    if workload.selector:
+        return f"kubectl delete pod -n {q(pod.namespace)} -l {q(workload.selector)}"
+    return f"kubectl delete pod {q(pod.name)} -n {q(pod.namespace)}"
+
+
+def replacement(pod: PodFacts, workload: Workload) -> str:
+    """How the Pods get the new template once it changed."""
+    if workload.kind == "Deployment" or (
+        workload.kind == "DaemonSet" and workload.update_strategy != "OnDelete"
+    ):
+        return "the template change rolls out new Pods"
+    if workload.kind == "StatefulSet":
+        # With OrderedReady (the default) the controller waits for every Pod to be Running and
+        # Ready before it updates any: a Pod that cannot pull is never replaced by itself.
+        return (
+            "a StatefulSet does not replace Pods that never became Ready: then delete them, and "
+            f"it re-creates them from the new template ({_delete_pods(pod, workload)})"
+        )
+    if workload.kind == "CronJob":
+        return (
+            "its next run uses the new template; the Pods of its current Jobs keep failing "
+            "until those Jobs end (kubectl delete job -n "
+            f"{q(pod.namespace)} JOB ends one now)"
+        )
+    return (
+        f"a {workload.kind} does not replace its existing Pods: delete them, and it re-creates "
+        f"them from the new template ({_delete_pods(pod, workload)})"
+    )
+
+
+def add_pull_secret_to_template(pod: PodFacts, owners: OwnerChain, secret: str) -> str:
+    """Add `secret` to the imagePullSecrets of the top-level owner's pod template."""
+    top = owners.top
+    if top is not None and top.manifest:
+        where = ".".join((*top.template_path, "spec")) if top.kind != "Pod" else "spec"
+        return (
+            f"add `imagePullSecrets: [{{name: {secret}}}]` to {top.label} in {top.manifest} "
+            f"(under {where})"
+        )
+    if top is None or top.kind == "Pod":
+        return (
+            f"add `imagePullSecrets: [{{name: {secret}}}]` to the pod manifest, then re-create it "
+            f"(kubectl delete pod {q(pod.name)} -n {q(pod.namespace)}; kubectl apply -f <manifest>): "
+            "a Pod's imagePullSecrets cannot change"
+        )
+    if top.kind == "Job":
+        return (
+            f"a Job's pod template cannot change: re-create job/{top.name} with "
+            f"`imagePullSecrets: [{{name: {secret}}}]` in spec.template.spec (kubectl get job "
+            f"{q(top.name)} -n {q(top.namespace)} -o yaml, edit it, kubectl replace --force -f -)"
+        )
+    if not top.template_path:
+        return (
+            f"add `imagePullSecrets: [{{name: {secret}}}]` to the pod template of "
+            f"{top.label}, which controls these Pods"
+        )
+    return f"{_template_patch(top, secret)} ({replacement(pod, top)})"
+
+
+def add_pull_secret_hint(
+    pod: PodFacts, owners: OwnerChain, secret: str, sa: ServiceAccountFacts | None
+) -> str:
     sa_names = list(sa.pull_secret_names) if sa and sa.status is SecretStatus.FOUND else []
     if secret not in sa_names:
         sa_names.append(secret)
@@ -102,18 +146,26 @@ def add_pull_secret_hint(pod: PodFacts, secret: str, sa: ServiceAccountFacts | N
     sa_cmd = (
         f"kubectl patch serviceaccount {q(pod.service_account)} -n {q(pod.namespace)} -p {q(patch)}"
     )
+    recreate = recreate_hint(pod, owners)
+    existing = f" (existing Pods keep their list: {recreate})" if recreate else ""
     return (
-        f"{add_pull_secret_to_template(pod, secret)}; or, for every new Pod of the "
-        f"ServiceAccount: {sa_cmd} (existing Pods keep their list: re-create them)"
+        f"{add_pull_secret_to_template(pod, owners, secret)}; or, for every new Pod of the "
+        f"ServiceAccount: {sa_cmd}{existing}"
     )
 
 
-def recreate_hint(pod: PodFacts) -> str:
-    workload = _workload(pod)
-    if workload is not None and workload[0] in ("deployment", "statefulset", "daemonset"):
-        return f"kubectl rollout restart {workload[0]}/{q(workload[1])} -n {q(pod.namespace)}"
-    if workload is not None:
-        return f"kubectl delete pod {q(pod.name)} -n {q(pod.namespace)} (its {workload[0]} re-creates it)"
+def recreate_hint(pod: PodFacts, owners: OwnerChain) -> str:
+    """Re-create the Pods, so that admission gives them the ServiceAccount's pull secrets;
+    "" for a manifest not applied yet, whose Pods do not exist."""
+    top = owners.top
+    if top is not None and top.manifest:
+        return ""
+    if top is not None and top.kind in ("Deployment", "StatefulSet", "DaemonSet"):
+        return f"kubectl rollout restart {top.kind.lower()}/{q(top.name)} -n {q(pod.namespace)}"
+    if top is not None and top.kind == "CronJob":
+        return "its next run creates new Pods"
+    if top is not None and top.kind != "Pod":
+        return f"kubectl delete pod {q(pod.name)} -n {q(pod.namespace)} (its {top.label} re-creates it)"
     return (
         f"re-create the Pod from its manifest without imagePullSecrets, so that admission copies "
         f"the ServiceAccount's (kubectl delete pod {q(pod.name)} -n {q(pod.namespace)})"

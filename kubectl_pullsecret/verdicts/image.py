@@ -9,8 +9,10 @@ from kubectl_pullsecret.kubelet.credential_providers import provider_for
 from kubectl_pullsecret.kubelet.image_ref import ImageRef, InvalidImageName, parse_image
 from kubectl_pullsecret.kubelet.keyring import Credential, Keyring, near_misses
 from kubectl_pullsecret.kubelet.pod import SecretFetch, SecretStatus
+from kubectl_pullsecret.kubelet.versions import KubeletRules, rules_for
 from kubectl_pullsecret.verdicts import catalogue
 from kubectl_pullsecret.verdicts.catalogue import Problem
+from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy, expiry_problems
 from kubectl_pullsecret.verdicts.fixes import docker_server_for
 from kubectl_pullsecret.verdicts.secret import decoded_secret_problems
 
@@ -31,14 +33,22 @@ class CheckReport:
     problems: tuple[Problem, ...]
     offered: tuple[Credential, ...] = field(default=(), repr=False, compare=False)
     image_ref: ImageRef | None = field(default=None, repr=False, compare=False)
+    kubelet: KubeletRules = field(default_factory=rules_for, compare=False)
 
 
-def check_image(image: str, sources: Sequence[tuple[str, SecretFetch]]) -> CheckReport:
+def check_image(
+    image: str,
+    sources: Sequence[tuple[str, SecretFetch]],
+    expiry: ExpiryPolicy | None = None,
+    rules: KubeletRules | None = None,
+) -> CheckReport:
     """Sources in the kubelet's order: (label, fetched secret or decoded file)."""
+    rules = rules or rules_for()
     try:
-        ref = parse_image(image)
+        ref = parse_image(image, length_counts_domain=rules.name_length_counts_domain)
     except InvalidImageName as exc:
-        return CheckReport(image, None, None, (), (catalogue.invalid_image_name(image, str(exc)),))
+        problem = catalogue.invalid_image_name(image, str(exc))
+        return CheckReport(image, None, None, (), (problem,), kubelet=rules)
     keyring = Keyring()
     problems: list[Problem] = []
     malformed = False
@@ -88,7 +98,11 @@ def check_image(image: str, sources: Sequence[tuple[str, SecretFetch]]) -> Check
         provider = provider_for(ref.domain)
         if provider:
             problems.append(catalogue.node_credentials_possible(ref.domain, provider))
+    for c in creds:
+        problems += expiry_problems(
+            c.source, c.written_key, c.username, c.password, expiry, "renew the credential"
+        )
     matches = tuple(Match(c.source, c.key, c.username) for c in creds)
     return CheckReport(
-        image, ref.repository, ref.domain, matches, tuple(problems), tuple(creds), ref
+        image, ref.repository, ref.domain, matches, tuple(problems), tuple(creds), ref, rules
     )

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubectl_pullsecret.kubelet.docker_config import DecodedSecret, mask_key
+from kubectl_pullsecret.kubelet.docker_config import DecodedSecret, RegistryEntry, mask_key
 from kubectl_pullsecret.kubelet.keyring import GoURLError, normalize_key
 from kubectl_pullsecret.verdicts import catalogue
 from kubectl_pullsecret.verdicts.catalogue import Problem
+from kubectl_pullsecret.verdicts.credential_health import (
+    ExpiryPolicy,
+    credential_expiry,
+    expiry_problems,
+    iso,
+)
 from kubectl_pullsecret.verdicts.fixes import replace_secret_command
 
 REDACTED = "<redacted>"
@@ -48,6 +54,7 @@ class EntryView:
     password: str  # REDACTED unless revealed
     password_length: int
     auth: str  # absent | only | agrees | differs
+    expires: str = ""  # when the credential says it ends (UTC), or how long it lives
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ def view_secret(
     used_by: tuple[str, ...],
     *,
     reveal: bool = False,
+    expiry: ExpiryPolicy | None = None,
 ) -> SecretView:
     subject = f'Secret "{name}"'
     problems = decoded_secret_problems(
@@ -89,6 +97,10 @@ def view_secret(
         trap = catalogue.key_matches_no_docker_hub_image(subject, mask_key(entry.key), registry)
         if trap is not None:
             problems.append(trap)
+        renew = f"renew it: {replace_secret_command(name, namespace, registry or '...')}"
+        problems += expiry_problems(
+            subject, entry.key, entry.username, entry.password, expiry, renew, entry.tokens
+        )
         entries.append(
             EntryView(
                 key=entry.key if reveal else mask_key(entry.key),
@@ -98,8 +110,18 @@ def view_secret(
                 password=entry.password if reveal else REDACTED,
                 password_length=len(entry.password),
                 auth=entry.auth,
+                expires=_expires(entry),
             )
         )
     return SecretView(
         namespace, name, decoded.type, decoded.data_key, tuple(entries), tuple(problems), used_by
     )
+
+
+def _expires(entry: RegistryEntry) -> str:
+    """The earliest end the entry's credentials state, for the table and the JSON."""
+    found = credential_expiry(entry.username, entry.password, entry.tokens)
+    dated = [e.expires_at for e in found if e.expires_at is not None]
+    if dated:
+        return iso(min(dated))
+    return next((f"{e.lifetime}" for e in found), "")

@@ -76,8 +76,8 @@ def pods_in(run: PluginRunner, *args: str, **kwargs: Any) -> tuple[list[str], li
     assert table.returncode == 1, table.stderr
     assert as_json.returncode == 1, as_json.stderr
     lines = table.stdout.split("\n\n", 1)[0].splitlines()
-    assert lines[0].split()[:2] == ["NAMESPACE", "POD"]
-    rows = [f"{line.split()[0]}/{line.split()[1]}" for line in lines[1:]]
+    assert lines[0].split()[:2] == ["NAMESPACE", "WORKLOAD"]
+    rows = [f"{line.split()[0]}/{line.split()[1].removeprefix('pod/')}" for line in lines[1:]]
     items = [f"{i['namespace']}/{i['pod']}" for i in json.loads(as_json.stdout)["items"]]
     return rows, items
 

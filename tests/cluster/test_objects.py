@@ -137,3 +137,53 @@ def test_decode_secret_data_reports_bad_base64() -> None:
     )
     assert decoded == {".dockerconfigjson": b"{}"}
     assert broken == ["x", "y"]
+
+
+def test_pod_facts_reads_image_volumes_and_pull_policies() -> None:
+    # KEP-4639: spec.volumes[].image{reference, pullPolicy}, pulled with the Pod's secrets.
+    pod = {
+        "spec": {
+            "nodeName": "node-1",
+            "containers": [
+                {
+                    "name": "app",
+                    "image": "nginx:1.27",
+                    "imagePullPolicy": "Never",
+                    "volumeMounts": [{"name": "models"}, {"name": "cache"}, {"name": "models"}],
+                },
+                {"name": "side", "image": "busybox", "volumeMounts": [{"name": "models"}]},
+            ],
+            "initContainers": [{"name": "init", "image": "x", "volumeMounts": [5, {"name": 7}]}],
+            "volumes": [
+                {"name": "cache", "emptyDir": {}},
+                {
+                    "name": "models",
+                    "image": {"reference": "quay.io/org/models:v2", "pullPolicy": "IfNotPresent"},
+                },
+                {"name": "tools", "image": {"reference": "r.example.com/tools"}},
+                {"name": "broken", "image": "not-a-dict"},
+                "garbage",
+            ],
+        }
+    }
+    facts = pod_facts(pod)
+    assert facts.node_name == "node-1"
+    assert [(c.name, c.pull_policy) for c in facts.containers] == [
+        ("init", ""),
+        ("app", "Never"),
+        ("side", ""),
+    ]
+    assert [(v.name, v.reference, v.pull_policy, v.mounted_by) for v in facts.image_volumes] == [
+        ("models", "quay.io/org/models:v2", "IfNotPresent", ("app", "side")),
+        ("tools", "r.example.com/tools", "", ()),
+    ]
+    pulled = facts.pulled_images()
+    assert [(p.kind, p.name, p.image) for p in pulled[-2:]] == [
+        ("imageVolumes", "models", "quay.io/org/models:v2"),
+        ("imageVolumes", "tools", "r.example.com/tools"),
+    ]
+
+
+def test_pod_facts_without_volumes_has_no_image_volumes() -> None:
+    assert pod_facts({"spec": {"volumes": None}}).image_volumes == ()
+    assert pod_facts({"spec": {"volumes": [{"image": {}}]}}).image_volumes[0].reference == ""

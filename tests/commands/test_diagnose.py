@@ -166,7 +166,7 @@ class Diagnosis:
         found = [
             r
             for r in self.rows
-            if (r["NAMESPACE"], r["POD"]) == (ns, pod)
+            if (r["NAMESPACE"], r["WORKLOAD"]) == (ns, f"pod/{pod}")
             and r["CONTAINER"] in (container, f"{container} (init)")
         ]
         assert len(found) == 1, f"{ns}/{pod} {container} in:\n{self.table.stdout}"
@@ -177,7 +177,7 @@ class Diagnosis:
 
     def details(self, ns: str, pod: str, container: str) -> str:
         """The detail block under the table for one container."""
-        head = f"{ns}/{pod} {container}: "
+        head = f"{ns}/pod/{pod} {container}: "
         blocks = self.table.stdout.split("\n\n")
         found = [b for b in blocks if b.startswith(head)]
         assert len(found) == 1, f"no details for {head!r} in:\n{self.table.stdout}"
@@ -199,6 +199,12 @@ def parse_table(text: str) -> list[dict[str, str]]:
         }
         for line in lines[1:]
     ]
+
+
+def pod_of(row: dict[str, str]) -> str:
+    """The Pod of a table row about a Pod without an owner (WORKLOAD pod/NAME)."""
+    assert row["WORKLOAD"].startswith("pod/"), row
+    return row["WORKLOAD"].removeprefix("pod/")
 
 
 def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
@@ -526,7 +532,7 @@ def test_running_pod_with_restarted_container_in_backoff(
 
     d = diagnose(run_plugin, "-n", ns)
     assert d.rc == 1
-    assert [(r["POD"], r["CONTAINER"]) for r in d.rows] == [("web", "sidecar")]
+    assert [(pod_of(r), r["CONTAINER"]) for r in d.rows] == [("web", "sidecar")]
     row = d.row(ns, "web", "sidecar")
     assert (row["STATE"], row["PROBLEMS"]) == ("ImagePullBackOff", "CredentialsRejected")
     item = d.item(ns, "web", "sidecar")
@@ -561,11 +567,11 @@ def test_label_selector(run_plugin: PluginRunner, cluster: Cluster, namespace: s
 
     d = diagnose(run_plugin, "-n", ns, "-l", "app=web")
     assert d.rc == 1
-    assert sorted(r["POD"] for r in d.rows) == ["web-1", "web-2", "web-run"]
+    assert sorted(pod_of(r) for r in d.rows) == ["web-1", "web-2", "web-run"]
     assert sorted(i["pod"] for i in d.doc["items"]) == ["web-1", "web-2", "web-run"]
 
     d = diagnose(run_plugin, "-A", "-l", "app=db")
-    assert sorted(r["POD"] for r in d.rows_in(ns)) == ["db-1", "db-run"]
+    assert sorted(pod_of(r) for r in d.rows_in(ns)) == ["db-1", "db-run"]
     assert sorted(i["pod"] for i in d.items_in(ns)) == ["db-1", "db-run"]
 
     d = diagnose(run_plugin, "-n", ns, "-l", "app=none")

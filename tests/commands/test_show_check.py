@@ -109,6 +109,7 @@ def test_show_secret(run_plugin: PluginRunner, cluster: Cluster, namespace: str)
             "EMAIL": "ops@example.com",
             "PASSWORD": f"<redacted> ({len(password)} chars)",
             "AUTH": "agrees",
+            "EXPIRES": "-",  # an ordinary password says nothing of its end
         }
     ]
     assert "Problems:" not in table.stdout
@@ -129,6 +130,7 @@ def test_show_secret(run_plugin: PluginRunner, cluster: Cluster, namespace: str)
             "password": "<redacted>",
             "passwordLength": len(password),
             "auth": "agrees",
+            "expires": None,
         }
     ]
     assert doc["problems"] == []
@@ -272,7 +274,7 @@ def test_show_inventory_used_by_matches_show(
     `show SECRET`'s (a script pruning secrets with an empty usedBy would delete live ones)."""
     ns = namespace
     cluster.create_docker_secret(ns, "in-use", {"reg.example.com": ("u", "pw-used-1")})
-    cluster.create_docker_secret(ns, "unused", {"reg.example.com": ("u", "pw-used-2")})
+    cluster.create_docker_secret(ns, "unused", {"reg.example.com": ("v", "pw-used-2")})
     cluster.create_pod(ns, "web", image_pull_secrets=["in-use"])
     cluster.create_service_account(ns, "builder", image_pull_secrets=["in-use"])
 

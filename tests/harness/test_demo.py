@@ -54,7 +54,7 @@ def assert_stopped(workdir: Path) -> None:
 def table_rows(text: str) -> list[list[str]]:
     """The rows of the table at the start of `text` (its header line skipped)."""
     lines = text.split("\n\n", 1)[0].splitlines()
-    assert lines[0].split()[:2] == ["NAMESPACE", "POD"], lines[0]
+    assert lines[0].split()[:2] == ["NAMESPACE", "WORKLOAD"], lines[0]
     return [re.split(r"\s{2,}", line.strip()) for line in lines[1:]]
 
 
@@ -88,18 +88,17 @@ def test_demo_fails_diagnoses_fixes_and_runs(demo_env: dict[str, str]) -> None:
     ):
         assert command in out, command
 
-    # The real kubelet failed every pull.
+    # The real kubelet failed every pull; the Deployment's two Pods are one row.
     before, after = out.split(FIXES)
     rows = table_rows(before[before.index(DIAGNOSE) + len(DIAGNOSE) :])
-    by_pod = {row[1]: row for row in rows}
-    assert sorted(by_pod)[:2] == ["frontend", "nginx-pod"]
-    payments = sorted(p for p in by_pod if p.startswith("payments-"))
-    assert len(payments) == 2 and len(rows) == 4
-    assert by_pod["nginx-pod"][-1] == "SecretNotFound"
-    for pod in ("frontend", *payments):
-        assert by_pod[pod][-1] == "NoCredentialsForRegistry", by_pod[pod]
+    by_workload = {row[1]: row for row in rows}
+    assert sorted(by_workload) == ["deployment/payments", "pod/frontend", "pod/nginx-pod"], rows
+    assert by_workload["pod/nginx-pod"][-1] == "SecretNotFound"
+    for workload in ("pod/frontend", "deployment/payments"):
+        assert by_workload[workload][-1] == "NoCredentialsForRegistry", by_workload[workload]
+    assert by_workload["deployment/payments"][-2] == "2 of 2"
     for row in rows:
-        assert row[0] == "shop" and row[-2] in ("ErrImagePull", "ImagePullBackOff"), row
+        assert row[0] == "shop" and row[-3] in ("ErrImagePull", "ImagePullBackOff"), row
 
     # The three explanations.
     assert (

@@ -75,3 +75,33 @@ def test_reference_defaults_to_latest_and_prefers_digest() -> None:
 def test_rejects_what_the_kubelet_rejects(image: str) -> None:
     with pytest.raises(InvalidImageName):
         parse_image(image)
+
+
+# The 255-character limit by kubelet version: docker/distribution (<= 1.28) and
+# distribution/reference v0.5.0 (1.29-1.31) check `len(matches[1])`, domain and path together;
+# v0.6.0 (kubelet 1.32+) checks `len(repo.path)` (reference.go Parse at v0.5.0 vs v0.6.0).
+LONG_DOMAIN = "registry." + "sub." * 20 + "example.com"  # 100 characters
+PATH_200 = "team/" + "a" * 195
+
+
+def test_a_long_domain_counts_only_before_1_32() -> None:
+    image = f"{LONG_DOMAIN}/{PATH_200}:v1"
+    assert len(f"{LONG_DOMAIN}/{PATH_200}") > 255
+    assert parse_image(image).path == PATH_200  # newest rule: the path only
+    with pytest.raises(InvalidImageName, match="not be more than 255 characters"):
+        parse_image(image, length_counts_domain=True)
+
+
+def test_the_normalized_docker_hub_prefix_counts_before_1_32() -> None:
+    # ParseNormalizedNamed parses "docker.io/library/<name>", so the old rule counts that prefix.
+    name = "a" * 240
+    assert parse_image(name).path == f"library/{name}"
+    with pytest.raises(InvalidImageName):
+        parse_image(name, length_counts_domain=True)
+
+
+@pytest.mark.parametrize("length_counts_domain", [False, True])
+def test_a_path_over_255_is_rejected_by_every_kubelet(length_counts_domain: bool) -> None:
+    with pytest.raises(InvalidImageName):
+        parse_image("quay.io/" + "a" * 256, length_counts_domain=length_counts_domain)
+    assert parse_image("quay.io/" + "a" * 200, length_counts_domain=length_counts_domain)

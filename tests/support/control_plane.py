@@ -525,6 +525,14 @@ class ControlPlane:
         path.chmod(0o600)
         return path
 
+    def client_certificate(self, user: str, groups: Sequence[str] = ()) -> tuple[Path, Path]:
+        """A client certificate and key from the API server's CA (--client-ca-file): the API
+        server reads the user from CN and the groups from O."""
+        if self.workdir is None or self.pki is None:
+            raise ControlPlaneError("control plane is not started")
+        issued = self.pki.ca.issue(user, usage="client", organizations=tuple(groups))
+        return issued.write(self.workdir / "clients", f"{user}-{secrets.token_hex(3)}")
+
     def api_client(self, user: str = "admin") -> Any:
         """A `kubernetes.client.ApiClient` for `user` (imported lazily; not in a namespace)."""
         if self.namespace is not None:
@@ -838,10 +846,17 @@ class Cluster:
             {"imagePullSecrets": [{"name": n} for n in image_pull_secrets]},
         )
 
-    def grant(self, user: str, rules: Sequence[Json], namespace: str | None = None) -> None:
-        """Give `user` the RBAC `rules`: cluster-wide, or only in `namespace`."""
+    def grant(
+        self,
+        user: str,
+        rules: Sequence[Json],
+        namespace: str | None = None,
+        subject_kind: str = "User",
+    ) -> None:
+        """Give `user` (or the group of that name, with subject_kind="Group") the RBAC
+        `rules`: cluster-wide, or only in `namespace`."""
         name = f"realcluster:{user}:{secrets.token_hex(3)}"
-        subject = {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": user}
+        subject = {"kind": subject_kind, "apiGroup": "rbac.authorization.k8s.io", "name": user}
         base = "/apis/rbac.authorization.k8s.io/v1"
         if namespace is None:
             self.rest.post(f"{base}/clusterroles", {"metadata": {"name": name}, "rules": rules})

@@ -17,7 +17,7 @@ from kubectl_pullsecret.kubelet.pod import (
     SecretStatus,
 )
 from kubectl_pullsecret.verdicts.catalogue import Code, Severity
-from kubectl_pullsecret.verdicts.facts import PodContext
+from kubectl_pullsecret.verdicts.facts import OwnerChain, PodContext, Workload
 from kubectl_pullsecret.verdicts.fixes import copy_secret_command
 from kubectl_pullsecret.verdicts.pod import diagnose_pod
 
@@ -365,17 +365,113 @@ def test_node_credentials_possible_for_ecr() -> None:
     assert Code.NODE_CREDENTIALS_POSSIBLE.value in codes(report)
 
 
-def test_deployment_pod_gets_a_patch_command_for_its_deployment() -> None:
-    facts = pod(
-        secrets=(),
-        message=failed("401 Unauthorized"),
-        owner_kind="ReplicaSet",
-        owner_name="web-5d8f7c9b4",
-        template_hash="5d8f7c9b4",
+def owned_by(*owners: Workload) -> OwnerChain:
+    return OwnerChain(owners)
+
+
+DEPLOYMENT_WEB = Workload(
+    "Deployment",
+    "shop",
+    "web",
+    replicas=3,
+    update_strategy="RollingUpdate",
+    selector="app=web",
+    template_path=("spec", "template"),
+)
+REPLICA_SET_WEB = Workload(
+    "ReplicaSet", "shop", "web-5d8f7c9b4", template_path=("spec", "template")
+)
+
+
+def test_deployment_pod_gets_a_patch_of_its_deployment() -> None:
+    facts = pod(secrets=(), message=failed("401 Unauthorized"), owner_kind="ReplicaSet")
+    (problem,) = only(
+        PodContext(facts, {}, owners=owned_by(REPLICA_SET_WEB, DEPLOYMENT_WEB))
+    ).problems
+    patch = '{"spec":{"template":{"spec":{"imagePullSecrets":[{"name":"regcred"}]}}}}'
+    # A strategic merge patch: it works whether or not the template lists secrets already.
+    assert f"kubectl patch deployment web -n shop -p '{patch}'" in problem.hint
+    assert "rolls out new Pods" in problem.hint
+    assert "kubectl rollout restart deployment/web -n shop" in problem.hint
+
+
+@pytest.mark.parametrize(
+    ("top", "patched", "replaced"),
+    [
+        (
+            Workload(
+                "StatefulSet", "shop", "db", selector="app=db", template_path=("spec", "template")
+            ),
+            'kubectl patch statefulset db -n shop -p \'{"spec":{"template":',
+            "kubectl delete pod -n shop -l app=db",
+        ),
+        (
+            Workload(
+                "CronJob",
+                "shop",
+                "nightly",
+                template_path=("spec", "jobTemplate", "spec", "template"),
+            ),
+            'kubectl patch cronjob nightly -n shop -p \'{"spec":{"jobTemplate":{"spec":{"template":',
+            "its next run uses the new template",
+        ),
+        (
+            Workload(
+                "DaemonSet",
+                "shop",
+                "agent",
+                update_strategy="OnDelete",
+                selector="app=agent",
+                template_path=("spec", "template"),
+            ),
+            "kubectl patch daemonset agent -n shop",
+            "kubectl delete pod -n shop -l app=agent",
+        ),
+    ],
+)
+def test_fixes_patch_the_top_level_owner_and_say_how_pods_are_replaced(
+    top: Workload, patched: str, replaced: str
+) -> None:
+    facts = pod(secrets=(), message=failed("401 Unauthorized"))
+    (problem,) = only(PodContext(facts, {}, owners=owned_by(top))).problems
+    assert patched in problem.hint and replaced in problem.hint
+
+
+def test_a_job_is_re_created_and_a_bare_pod_too() -> None:
+    job = Workload("Job", "shop", "once", template_path=("spec", "template"))
+    (problem,) = only(
+        PodContext(pod(secrets=(), message=failed("401")), {}, owners=owned_by(job))
+    ).problems
+    assert "a Job's pod template cannot change" in problem.hint
+    (problem,) = only(PodContext(pod(secrets=(), message=failed("401")), {})).problems
+    assert "a Pod's imagePullSecrets cannot change" in problem.hint
+
+
+def test_a_template_is_judged_as_a_new_pod_would_pull() -> None:
+    template = PodFacts("shop", "web", containers=(ContainerSpec("app", "private-registry.io/a"),))
+    ctx = PodContext(
+        template,
+        {"regcred": SecretFetch("regcred", SecretStatus.MISSING)},
+        service_account=ServiceAccountFacts("default", SecretStatus.FOUND, ("regcred",)),
+        owners=owned_by(DEPLOYMENT_WEB),
+        template_of=DEPLOYMENT_WEB,
     )
-    (problem,) = only(PodContext(facts, {})).problems
-    assert "kubectl patch deployment web -n shop --type=json" in problem.hint
-    assert '"path": "/spec/template/spec/imagePullSecrets"' in problem.hint
+    report = only(ctx)
+    assert report.template and report.state == "PodTemplate"
+    # Admission gives new Pods the ServiceAccount's list: its missing secret is an error.
+    assert report.secrets == ("regcred",)
+    assert [(p.code, p.severity) for p in report.problems] == [
+        (Code.SECRET_NOT_FOUND, Severity.ERROR)
+    ]
+
+
+def test_a_template_without_secrets_for_a_public_registry_is_no_finding() -> None:
+    template = PodFacts("shop", "web", containers=(ContainerSpec("app", "nginx"),))
+    report = only(
+        PodContext(template, {}, owners=owned_by(DEPLOYMENT_WEB), template_of=DEPLOYMENT_WEB)
+    )
+    assert [p.code for p in report.problems] == [Code.NO_PULL_SECRETS]
+    assert not report.has_findings
 
 
 def test_a_failure_from_before_the_secret_existed_is_not_blamed_on_it() -> None:
