@@ -815,10 +815,16 @@ class PluginRun:
 
 def _request_kind(target: str) -> str:
     path, _, query = target.partition("?")
-    parts = path.strip("/").split("/")  # api v1 [namespaces ns] resource [name]
-    namespaced = len(parts) > 3 and parts[2] == "namespaces"
-    resource = parts[4] if namespaced and len(parts) > 4 else parts[2]
-    named = len(parts) > (5 if namespaced else 3)
+    parts = path.strip("/").split("/")
+    # api/v1 or apis/GROUP/VERSION, then [namespaces NS] RESOURCE [NAME]; or /version.
+    if parts[0] not in ("api", "apis"):
+        return f"get /{path.strip('/')}"
+    parts = parts[2 if parts[0] == "api" else 3 :]
+    namespaced = len(parts) > 2 and parts[0] == "namespaces"
+    if namespaced:
+        parts = parts[2:]
+    resource = parts[0] if parts else "?"
+    named = len(parts) > 1
     selector = re.search(r"fieldSelector=([^&]*)", query)
     field_name = ""
     if selector:
