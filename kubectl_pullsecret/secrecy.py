@@ -95,14 +95,21 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+_KEYS = "(?:password|auth|token|access_token|identitytoken)"
 _SCRUBBERS: tuple[tuple[re.Pattern[str], str], ...] = (
     # userinfo in URLs: scheme://user:password@host
     (re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@"), r"\1<redacted>@"),
     (re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 <redacted>"),
+    # `"token": ...` (JSON) and `token=...`: whatever the value. The key stands alone: the
+    # `token` of containerd's `invalid_token: authorization failed` is not one.
     (
-        re.compile(
-            r'(?i)("?(?:password|auth|token|access_token|identitytoken)"?\s*[:=]\s*)"?[^\s",}]+'
-        ),
+        re.compile(rf'(?i)((?<![\w-])"{_KEYS}"\s*:\s*|(?<![\w-]){_KEYS}\s*=\s*)"?[^\s",}}&]+"?'),
+        r"\1<redacted>",
+    ),
+    # `token: ...` in prose only when the value looks like a credential (a digit, or long):
+    # containerd's `failed to fetch oauth token: unexpected status` stays readable.
+    (
+        re.compile(rf'(?i)((?<![\w-]){_KEYS}\s*:\s*)"?(?=[^\s",}}]*\d|[^\s",}}]{{24}})[^\s",}}]+'),
         r"\1<redacted>",
     ),
 )
