@@ -20,7 +20,7 @@ from kubectl_pullsecret.kubelet.docker_config import (
     decode_secret,
     key_userinfo,
 )
-from kubectl_pullsecret.kubelet.messages import PodEvent
+from kubectl_pullsecret.kubelet.messages import PodEvent, parse_time
 from kubectl_pullsecret.kubelet.pod import (
     ContainerSpec,
     ContainerStatus,
@@ -239,16 +239,25 @@ def event_target(event: dict[str, Any]) -> tuple[str, str, str]:
     return namespace, _str(involved.get("name")), _str(involved.get("uid"))
 
 
+def written_at(obj: dict[str, Any]) -> str:
+    """When an object was last written: its creation, or the latest managedFields entry."""
+    metadata = _dict(obj.get("metadata"))
+    times = [_str(metadata.get("creationTimestamp"))]
+    times += [_str(_dict(entry).get("time")) for entry in _list(metadata.get("managedFields"))]
+    moments = [(moment, text) for text in times if text and (moment := parse_time(text))]
+    return max(moments)[1] if moments else ""
+
+
 def secret_fetch(name: str, secret: dict[str, Any]) -> SecretFetch:
     secret_type = _str(secret.get("type"))
     data, broken = decode_secret_data(_dict(secret.get("data")))
     data_key = PULL_SECRET_TYPES.get(secret_type)
+    written = written_at(secret)
     if data_key in broken:
         error = f"the {data_key} value is not valid base64"
-        return SecretFetch(
-            name, SecretStatus.FOUND, DecodedSecret(secret_type, data_key, used=True, error=error)
-        )
-    return SecretFetch(name, SecretStatus.FOUND, decode_secret(secret_type, data))
+        decoded = DecodedSecret(secret_type, data_key, used=True, error=error)
+        return SecretFetch(name, SecretStatus.FOUND, decoded, written=written)
+    return SecretFetch(name, SecretStatus.FOUND, decode_secret(secret_type, data), written=written)
 
 
 def service_account_facts(name: str, account: dict[str, Any]) -> ServiceAccountFacts:

@@ -41,6 +41,7 @@ class SecretFetch:
     status: SecretStatus
     decoded: DecodedSecret | None = None
     detail: str = ""  # for forbidden/error: what the API said (no secret material)
+    written: str = ""  # RFC 3339: its creation, or its latest update (managedFields)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from kubectl_pullsecret.kubelet.messages import (
     is_pull_failure,
     overall_kind,
     parse_missing_pull_secrets,
+    parse_time,
     pull_attempts,
     read_waiting,
     runtime_error_of,
@@ -118,7 +119,7 @@ class _PodFindings:
     consulted: list[str]
     missing: list[str]
     unreadable: list[str]
-    arrived: list[str]  # reported missing by the kubelet, present now
+    arrived: list[str]  # present now, and not yet tried by the kubelet (see _untried)
 
 
 TEMPLATE_STATE = "PodTemplate"
@@ -144,6 +145,22 @@ def pull_secret_names(ctx: PodContext) -> tuple[str, ...]:
     return admitted_pull_secrets(ctx.pod.pull_secret_names, ctx.service_account)
 
 
+def _last_pull_attempt(ctx: PodContext) -> datetime | None:
+    """When the kubelet last tried to pull, from its events; None when they cannot tell: none
+    left, or the spam filter thins them, so that the newest one may not be the last attempt."""
+    trail = event_trail(ctx.events, datetime.now(timezone.utc), failing=True)
+    if trail.throttled or not trail.newest_pull_error:
+        return None
+    return parse_time(trail.newest_pull_error)
+
+
+def _untried(written: str, last_attempt: datetime | None) -> bool:
+    """Written after the kubelet's last attempt, so its error says nothing about this secret.
+    Kubelets 1.28+ also say so (FailedToRetrieveImagePullSecret); older ones only log it."""
+    moment = parse_time(written) if written else None
+    return moment is not None and last_attempt is not None and moment > last_attempt
+
+
 def _secret_problems(ctx: PodContext) -> _PodFindings:
     pod = ctx.pod
     names = pull_secret_names(ctx)
@@ -152,6 +169,7 @@ def _secret_problems(ctx: PodContext) -> _PodFindings:
     for event in ctx.events:
         if event.reason == FAILED_TO_RETRIEVE_PULL_SECRET:
             reported_missing.update(parse_missing_pull_secrets(event.message))
+    last_attempt = _last_pull_attempt(ctx)
 
     if any(not n for n in names):
         findings.problems.append(catalogue.empty_pull_secret_name())
@@ -199,7 +217,7 @@ def _secret_problems(ctx: PodContext) -> _PodFindings:
             elif decoded.used:
                 findings.usable.append(name)
                 findings.keyring.add(f"secret/{name}", decoded.entries)
-            if name in reported_missing:
+            if name in reported_missing or _untried(fetch.written, last_attempt):
                 findings.arrived.append(name)
     return findings
 
@@ -485,9 +503,14 @@ def _container_problems(
                 "its pull secrets with kubectl create secret docker-registry",
             )
         )
-    elif failing and creds and not findings.malformed and findings.arrived:
-        # The kubelet's last attempt ran before these secrets existed: its error says nothing
-        # about the credentials now listed, which the next retry (back-off up to 5 min) uses.
+    elif (
+        failing
+        and not findings.malformed
+        and any(c.source.removeprefix("secret/") in findings.arrived for c in creds)
+    ):
+        # The kubelet's last attempt ran before these secrets existed or changed: its error says
+        # nothing about the credentials now listed, which the next retry (back-off up to 5 min)
+        # uses.
         pass
     elif failing and creds and not findings.malformed:
         if kind is PullError.AUTH:
@@ -499,7 +522,13 @@ def _container_problems(
                     "" if _per_credential(creds, evidence.attempts) else said,
                     _rejection_notes(ctx, spec, image),
                     f"check the username, password and pull rights: kubectl pullsecret check "
-                    f"{q(spec.image)} -n {q(pod.namespace)} {secrets} --verify",
+                    f"{q(spec.image)} -n {q(pod.namespace)} {secrets} --verify; then re-create "
+                    "the secret it rejects with working credentials: "
+                    + replace_secret_command(
+                        creds[0].source.removeprefix("secret/"),
+                        pod.namespace,
+                        docker_server_for(image),
+                    ),
                 )
             )
         elif evidence.error:
@@ -596,7 +625,7 @@ def _no_credentials(
         wrong = misses[0].source.removeprefix("secret/")
         hint = (
             f"re-create {misses[0].source} with the key the kubelet matches: "
-            f"{create_secret_command(wrong, pod.namespace, server)} --dry-run=client -o yaml | kubectl apply -f -"
+            + replace_secret_command(wrong, pod.namespace, server)
         )
     else:
         new_name = new_secret_name(image, pod.pull_secret_names)

@@ -13,6 +13,7 @@ from kubectl_pullsecret.cluster.objects import (
     pod_event,
     pod_facts,
     secret_fetch,
+    written_at,
 )
 
 
@@ -187,3 +188,24 @@ def test_pod_facts_reads_image_volumes_and_pull_policies() -> None:
 def test_pod_facts_without_volumes_has_no_image_volumes() -> None:
     assert pod_facts({"spec": {"volumes": None}}).image_volumes == ()
     assert pod_facts({"spec": {"volumes": [{"image": {}}]}}).image_volumes[0].reference == ""
+
+
+def test_a_secret_is_written_at_its_latest_managed_fields_time() -> None:
+    """`kubectl replace` keeps creationTimestamp; managedFields record the update's time."""
+    created = {"metadata": {"creationTimestamp": "2026-01-01T00:00:00Z"}}
+    assert written_at(created) == "2026-01-01T00:00:00Z"
+    replaced = {
+        "metadata": {
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+            "managedFields": [
+                {"manager": "kubectl-create", "time": "2026-01-01T00:00:00Z"},
+                {"manager": "kubectl-replace", "time": "2026-01-01T02:00:00+01:00"},
+                {"manager": "kubectl-edit", "time": "2026-01-01T00:30:00Z"},
+                {"manager": "hostile", "time": 12},
+                "not an entry",
+            ],
+        }
+    }
+    assert written_at(replaced) == "2026-01-01T02:00:00+01:00"  # 01:00Z, the latest
+    assert written_at({"metadata": {"creationTimestamp": "yesterday"}}) == ""
+    assert written_at({}) == ""

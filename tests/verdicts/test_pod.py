@@ -2,6 +2,7 @@
 
 import base64
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -502,7 +503,7 @@ def test_near_miss_hint_recreates_the_secret_that_holds_the_wrong_key() -> None:
         "re-create secret/dockerhub with the key the kubelet matches: kubectl create secret docker-registry dockerhub"
     )
     assert "--docker-server=https://index.docker.io/v1/" in problem.hint and problem.hint.endswith(
-        "kubectl apply -f -"
+        "--dry-run=client -o yaml | kubectl replace -f -"
     )
 
 
@@ -513,3 +514,43 @@ def test_a_new_secret_name_never_collides_with_the_pods_list() -> None:
     )
     (problem,) = only(ctx).problems
     assert "create secret docker-registry dockerhub-2 " in problem.hint
+
+
+UNAUTHORIZED = (
+    'rpc error: code = Unknown desc = failed to pull and unpack image "private-registry.io/apps/'
+    'internal-app:latest": failed to resolve reference "private-registry.io/apps/internal-app:'
+    'latest": unexpected status code [manifests latest]: 401 Unauthorized'
+)  # containerd 1.6.20 under kubelet 1.20.2, on tests/node's real node
+
+
+@pytest.mark.parametrize(
+    ("written", "count", "rejected"),
+    [
+        ("2026-01-01T00:01:00Z", 1, False),  # written since the last attempt: not tried yet
+        ("2026-01-01T00:00:00.500000Z", 2, False),  # later within the same second
+        ("2025-12-31T23:59:00Z", 1, True),  # written before it: the kubelet offered it
+        ("2026-01-01T00:01:00Z", 25, True),  # thinned by the spam filter: events cannot tell
+        ("", 1, True),  # unknown
+    ],
+)
+def test_a_secret_written_after_the_last_attempt_is_not_blamed_for_its_401(
+    written: str, count: int, rejected: bool
+) -> None:
+    """Kubelets before 1.28 send no FailedToRetrieveImagePullSecret: a secret created (or
+    replaced) after the last failed pull is known from its metadata only (the real node showed
+    CredentialsRejected for up to 5 minutes after the right fix, before this rule)."""
+    event = PodEvent(
+        "Failed",
+        f'Failed to pull image "private-registry.io/apps/internal-app": {UNAUTHORIZED}',
+        "Warning",
+        "spec.containers{app}",
+        count,
+        "2026-01-01T00:00:00Z",
+    )
+    fetch = replace(secret({"private-registry.io": creds()}), written=written)
+    ctx = PodContext(
+        pod(state="ErrImagePull", message=UNAUTHORIZED), {"regcred": fetch}, events=(event,)
+    )
+    report = only(ctx)
+    assert (Code.CREDENTIALS_REJECTED.value in codes(report)) is rejected
+    assert [c.secret for c in report.credentials] == ["regcred"]
