@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -41,6 +42,12 @@ METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v
 class RequestStats:
     requests: int = 0
     bytes_read: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, size: int) -> None:
+        with self._lock:  # reads may run in threads (gather.both)
+            self.requests += 1
+            self.bytes_read += size
 
 
 class KubeClient:
@@ -142,8 +149,7 @@ class KubeClient:
                     delay *= 2
                     continue
                 raise KubeError(failure) from None
-            self.stats.requests += 1
-            self.stats.bytes_read += len(body)
+            self.stats.count(len(body))
             log.debug(
                 "GET %s -> %d in %.0f ms, %d bytes",
                 shown,

@@ -6,8 +6,10 @@ collected in `sensitive` for the output filter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from kubectl_pullsecret.cluster.client import KubeClient, check_namespace, core_path
 from kubectl_pullsecret.cluster.errors import ApiStatusError, Forbidden, KubeError, NotFound
@@ -49,11 +51,19 @@ from kubectl_pullsecret.verdicts.facts import OwnerChain, PodContext, Workload
 
 # Above this many distinct objects, one list per type beats one GET per object.
 BULK_THRESHOLD = 8
-# The Warning reasons worth reading: `Failed` carries the pull errors (and finds Running Pods
-# whose restarted container cannot pull), FailedToRetrieveImagePullSecret the missing secrets of
-# Pods that still run (1.28+). InvalidImageName and ErrImageNeverPull leave the Pod Pending,
-# which the Pending list finds.
-EVENT_REASONS = ("Failed", FAILED_TO_RETRIEVE_PULL_SECRET)
+# The top-level workloads whose templates `diagnose pod` reads for secrets that are gone.
+LATENT_KINDS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, CRON_JOB)
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    """Two independent reads at once. The API server scans etcd for every event list (events
+    have no watch cache), so their wall times overlap instead of adding up."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        later = pool.submit(second)
+        return first(), later.result()
 
 
 @dataclass
@@ -122,18 +132,26 @@ class Gatherer:
     def pull_events(self, namespace: str | None) -> list[dict[str, Any]]:
         """The kubelet's Warnings that can concern a pull, filtered on the server by reason, so
         that failing probes, scheduling failures and crash loops elsewhere cost nothing."""
-        events: list[dict[str, Any]] = []
-        for reason in EVENT_REASONS:
+
+        def by_reason(reason: str) -> list[dict[str, Any]] | None:
             query = {"fieldSelector": f"involvedObject.kind=Pod,type=Warning,reason={reason}"}
             try:
-                events += self.client.list_all(core_path("events", namespace), query)
+                return self.client.list_all(core_path("events", namespace), query)
             except Forbidden:
-                self.warnings.append(
-                    "cannot list events (forbidden): pods that still run despite pull failures, "
-                    "and FailedToRetrieveImagePullSecret warnings, are not seen"
-                )
-                return []
-        return events
+                return None
+
+        # `Failed` carries the pull errors (and finds Running Pods whose restarted container
+        # cannot pull), FailedToRetrieveImagePullSecret the missing secrets of Pods that still
+        # run (1.28+). InvalidImageName and ErrImageNeverPull leave the Pod Pending, which the
+        # Pending list finds.
+        lists = both(lambda: by_reason("Failed"), lambda: by_reason(FAILED_TO_RETRIEVE_PULL_SECRET))
+        if any(events is None for events in lists):
+            self.warnings.append(
+                "cannot list events (forbidden): pods that still run despite pull failures, "
+                "and FailedToRetrieveImagePullSecret warnings, are not seen"
+            )
+            return []
+        return [event for events in lists if events is not None for event in events]
 
     def workload(self, kind: WorkloadKind, namespace: str, name: str) -> dict[str, Any]:
         """One workload by name, in the first API version the server serves."""
@@ -366,9 +384,15 @@ def _troubled_pods(
     pods are never transferred. With `candidates` (a workload's pods): among those only."""
     raw_pods: dict[tuple[str, str], dict[str, Any]] = {}
     if candidates is None:
-        raw_pods = {_key(p): p for p in gatherer.failing_pods(namespace, selector)}
+        pending, events = both(
+            lambda: gatherer.failing_pods(namespace, selector),
+            lambda: gatherer.pull_events(namespace),
+        )
+        raw_pods = {_key(p): p for p in pending}
+    else:
+        events = gatherer.pull_events(namespace)
     events_by_pod: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for event in gatherer.pull_events(namespace):
+    for event in events:
         ns, pod_name, _ = event_target(event)
         events_by_pod.setdefault((ns, pod_name), []).append(event)
     if candidates is not None:
@@ -392,30 +416,24 @@ def _troubled_pods(
     return troubled
 
 
-def _latent_templates(
-    gatherer: Gatherer,
-    owners: OwnerResolver,
-    namespace: str | None,
-    selector: str | None,
-    troubled: list[tuple[PodFacts, tuple[PodEvent, ...]]],
-) -> list[Workload]:
-    """The pod templates of top-level workloads that name pull secrets, where none of their
-    Pods is reported already: their Running Pods may lack a secret that the next pull needs.
-    Kubelets before 1.28 (and after PR #138432) send no event for that, and finding them
-    through the Pods would mean listing every healthy Pod; workloads are far fewer."""
-    reported = {
-        (top.kind, top.namespace, top.name)
-        for facts, _ in troubled
-        if (top := owners.chain(facts).top) is not None
-    }
+def _templates_naming_secrets(
+    gatherer: Gatherer, namespace: str | None, selector: str | None
+) -> list[tuple[WorkloadKind, dict[str, Any]]]:
+    """The top-level workloads whose pod templates name pull secrets: their Running Pods may
+    lack a secret that the next pull needs. Kubelets before 1.28 (and after PR #138432) send
+    no event for that, and finding them through the Pods would mean listing every healthy Pod;
+    workloads are far fewer, and only those naming secrets are kept."""
     query = {"labelSelector": selector} if selector else None
-    found: list[Workload] = []
-    for kind in (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, CRON_JOB):
+    found: list[tuple[WorkloadKind, dict[str, Any]]] = []
+    for kind in LATENT_KINDS:
         for version in kind.group_versions:
             try:
-                items = list(
-                    gatherer.client.iterate(kind.path(namespace, group_version=version), query)
-                )
+                for obj in gatherer.client.iterate(
+                    kind.path(namespace, group_version=version), query
+                ):
+                    template = workload_facts(kind, obj).template
+                    if template is not None and template.pull_secret_names:
+                        found.append((kind, obj))
             except NotFound:
                 continue  # this server does not serve that version
             except Forbidden:
@@ -423,15 +441,23 @@ def _latent_templates(
                     f"cannot list {kind.resource} (forbidden): Running Pods whose pull secrets are "
                     "gone are found only through the kubelet's events (1.28+)"
                 )
-                break
-            for obj in items:
-                workload = owners.remember(kind, obj)
-                if (workload.kind, workload.namespace, workload.name) in reported:
-                    continue
-                if workload.template is not None and workload.template.pull_secret_names:
-                    found.append(workload)
             break
     return found
+
+
+def _latent_templates(
+    owners: OwnerResolver,
+    listed: list[tuple[WorkloadKind, dict[str, Any]]],
+    troubled: list[tuple[PodFacts, tuple[PodEvent, ...]]],
+) -> list[Workload]:
+    """The listed workloads none of whose Pods is reported already."""
+    reported = {
+        (top.kind, top.namespace, top.name)
+        for facts, _ in troubled
+        if (top := owners.chain(facts).top) is not None
+    }
+    found = [owners.remember(kind, obj) for kind, obj in listed]
+    return [w for w in found if (w.kind, w.namespace, w.name) not in reported]
 
 
 def _pods_of(
@@ -485,8 +511,11 @@ def gather_diagnosis(
         )
         pods = [(facts, events)]
     elif kind is POD:
-        pods = _troubled_pods(gatherer, namespace, selector)
-        templates = _latent_templates(gatherer, owners, namespace, selector, pods)
+        pods, listed = both(
+            lambda: _troubled_pods(gatherer, namespace, selector),
+            lambda: _templates_naming_secrets(gatherer, namespace, selector),
+        )
+        templates = _latent_templates(owners, listed, pods)
     elif name is not None:
         assert namespace is not None
         obj = gatherer.workload(kind, namespace, name)
