@@ -42,6 +42,7 @@ class Scenario:
     fails: bool  # the kubelet cannot pull the image (True) or the container runs (False)
     manifest: Json  # the Pod, or the Deployment, as created
     init: bool = False  # the image is the init container's
+    replicas: int = 1  # the Pods it runs (a workload's replicas)
     # How the kubelet says it fails: waiting reasons, and the event that carries the error.
     waiting: tuple[str, ...] = PULL_FAILURES
     event: tuple[str, str] = ("Failed", "Failed to pull image")
@@ -88,7 +89,7 @@ class Scenario:
         return [str(e.get("message", "")) for e in self.events_of(pod, reason)]
 
     def reached(self, pods: list[Json], events: list[Json]) -> bool:
-        expected = DEPLOYMENT_REPLICAS if self.kind == "Deployment" else 1
+        expected = self.replicas
         mine = [p for p in pods if p["metadata"].get("labels", {}).get(LABEL) == self.name]
         if len(mine) != expected:
             return False
@@ -327,8 +328,9 @@ class Shop:
         )
         self.docker_secret(ns, "team-creds", {"registry.example.com": ALICE})
 
-        # A Deployment of 3 replicas without any pull secret.
+        # A Deployment of 3 replicas without any pull secret, and a StatefulSet.
         self.deployment(self.app_image(basic, "deployment"), pods)
+        self.stateful_set(self.app_image(basic, "statefulset"), pods)
 
         # An image already on the node, whose secret is missing: a warm-up Pod pulls it first.
         self.already_present(pods)
@@ -358,7 +360,32 @@ class Shop:
 
         def create() -> None:
             self.node.cluster.rest.post(f"/apis/apps/v1/namespaces/{ns}/deployments", manifest)
-            self.add("deployment", ns, image, True, manifest)
+            self.add("deployment", ns, image, True, manifest, replicas=DEPLOYMENT_REPLICAS)
+
+        pods.append(create)
+
+    def stateful_set(self, image: str, pods: list[Callable[[], None]]) -> None:
+        """One replica (OrderedReady, the default): its Pod never becomes Ready, so the
+        controller never replaces it by itself, and the printed fix must say so."""
+        ns = self.namespace("statefulset")
+        manifest = {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "db", "namespace": ns},
+            "spec": {
+                "replicas": 1,
+                "serviceName": "db",
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": {
+                    "metadata": {"labels": {LABEL: "statefulset", "app": "db"}},
+                    "spec": {"containers": [{"name": "app", "image": image}]},
+                },
+            },
+        }
+
+        def create() -> None:
+            self.node.cluster.rest.post(f"/apis/apps/v1/namespaces/{ns}/statefulsets", manifest)
+            self.add("statefulset", ns, image, True, manifest)
 
         pods.append(create)
 
@@ -374,8 +401,34 @@ class Shop:
             manifest = self.pod("already-present", ns, "web", image, ["gone"])
             self.add("already-present", ns, image, False, manifest)
 
+        # A Deployment on that cached image, its secret gone too: it runs, and no event on a
+        # 1.20 kubelet says anything is wrong until a fresh node has to pull.
+        cached_ns = self.namespace("cached-deployment")
+        deployment = {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "cache", "namespace": cached_ns},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": {"app": "cache"}},
+                "template": {
+                    "metadata": {"labels": {LABEL: "cached-deployment", "app": "cache"}},
+                    "spec": {
+                        "containers": [{"name": "app", "image": image}],
+                        "imagePullSecrets": [{"name": "gone"}],
+                    },
+                },
+            },
+        }
+
+        def create_deployment() -> None:
+            self.node.cluster.rest.post(
+                f"/apis/apps/v1/namespaces/{cached_ns}/deployments", deployment
+            )
+            self.add("cached-deployment", cached_ns, image, False, deployment)
+
         pods.insert(0, warm_up)
-        self._late.append(create)
+        self._late.extend((create, create_deployment))
 
     # -- waiting for the kubelet --------------------------------------------------------------
 

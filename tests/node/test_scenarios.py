@@ -65,15 +65,18 @@ class Diagnosis:
         assert len(found) == 1, f"{scenario.name}: {pod} in {self.items(scenario)}"
         return found[0]
 
-    def row(self, scenario: Scenario, pod: str | None = None) -> list[str]:
-        """The table row of the scenario's container, cut at runs of two spaces."""
-        pod = pod or scenario.pods[0]["metadata"]["name"]
+    def row(self, scenario: Scenario) -> dict[str, str]:
+        """The table row of the scenario's workload (a bare Pod's is pod/NAME), by column."""
+        workload = f"{scenario.kind.lower()}/{scenario.name_of_object}"
+        header, *lines = self.table.stdout.split("\n\n", 1)[0].splitlines()
+        columns = re.split(r"\s{2,}", header.strip())
         rows = [
-            re.split(r"\s{2,}", line.strip())
-            for line in self.table.stdout.split("\n\n", 1)[0].splitlines()[1:]
+            dict(zip(columns, re.split(r"\s{2,}", line.strip()), strict=True)) for line in lines
         ]
-        found = [r for r in rows if r[:2] == [scenario.namespace, pod]]
-        assert len(found) == 1, f"{scenario.name}: {pod} in:\n{self.table.stdout}"
+        found = [
+            r for r in rows if (r["NAMESPACE"], r["WORKLOAD"]) == (scenario.namespace, workload)
+        ]
+        assert len(found) == 1, f"{scenario.name}: {workload} in:\n{self.table.stdout}"
         return found[0]
 
 
@@ -132,8 +135,8 @@ def pull_error(scenario: Scenario, pod: Json | None = None) -> str:
 
 def assert_error_row(diagnosis: Diagnosis, scenario: Scenario, expected: str) -> None:
     row = diagnosis.row(scenario)
-    assert row[-2] in ("ErrImagePull", "ImagePullBackOff"), row
-    assert row[-1] == expected, row
+    assert row["STATE"] in ("ErrImagePull", "ImagePullBackOff"), row
+    assert row["PROBLEMS"] == expected, row
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,6 +168,12 @@ def test_secret_missing_here_present_in_another_namespace(
     assert item["secrets"] == [shop.seed_secret] and item["credentials"] == []
     p = problem(item, "SecretNotFound")
     assert f"a secret of that name exists in namespace(s): {shop.vault}" in p["message"]
+    # The verdict assumes the Pod's own node, and does not claim the event 1.20 never sends.
+    kubelet = item["kubelet"]
+    assert (kubelet["kubeletVersionSource"], kubelet["runtime"]) == ("node", "containerd"), kubelet
+    assert kubelet["kubeletVersion"].startswith("v1.20.2") and kubelet["runtimeVersion"] == "1.6.20"
+    assert "(kubelet 1.20.2 only logs it: the event exists from 1.28)" in p["message"]
+    assert "FailedToRetrieveImagePullSecret" not in p["message"].split("(kubelet")[0]
     assert p["hint"].startswith(f"copy it: kubectl get secret {shop.seed_secret} -n {shop.vault} ")
     assert_error_row(everything, s, "SecretNotFound")
 
@@ -210,7 +219,7 @@ def test_correct_credentials_pull_and_run(
     assert item["credentials"] == [
         {"secret": "team-creds", "key": shop.basic.hostport, "username": ALICE[0]}
     ]
-    assert named.row(s)[-2:] == ["Running", "-"]
+    assert (named.row(s)["STATE"], named.row(s)["PROBLEMS"]) == ("Running", "-")
     wide = node_plugin("diagnose", "pod", "web", "-n", s.namespace, "-o", "wide")
     assert wide.returncode == 0, wide.stderr
     header, row = wide.stdout.splitlines()[:2]
@@ -244,7 +253,8 @@ def test_invalid_image_name(shop: Shop, everything: Diagnosis) -> None:
     assert waiting["message"].endswith("repository name must be lowercase")
     item = everything.item(s)
     assert codes(item) == ["InvalidImageName"]
-    assert everything.row(s)[-2:] == ["InvalidImageName", "InvalidImageName"]
+    row = everything.row(s)
+    assert (row["STATE"], row["PROBLEMS"]) == ("InvalidImageName", "InvalidImageName")
 
 
 def test_service_account_secret_added_after_the_pod(shop: Shop, everything: Diagnosis) -> None:
@@ -259,7 +269,7 @@ def test_service_account_secret_added_after_the_pod(shop: Shop, everything: Diag
     p = problem(item, "ServiceAccountSecretsNotApplied")
     assert 'ServiceAccount "builder" lists pull secrets (team-creds)' in p["message"]
     assert p["hint"].endswith(f"(kubectl delete pod web -n {s.namespace})")
-    assert everything.row(s)[-1] == "ServiceAccountSecretsNotApplied,NoPullSecrets"
+    assert everything.row(s)["PROBLEMS"] == "ServiceAccountSecretsNotApplied,NoPullSecrets"
 
 
 def test_opaque_secret_holding_dockerconfigjson(shop: Shop, everything: Diagnosis) -> None:
@@ -270,7 +280,7 @@ def test_opaque_secret_holding_dockerconfigjson(shop: Shop, everything: Diagnosi
     assert codes(item) == ["SecretWrongType", "NoCredentialsForRegistry"]
     assert item["credentials"] == []
     assert "type Opaque" in problem(item, "SecretWrongType")["message"]
-    assert everything.row(s)[-1] == "SecretWrongType,NoCredentialsForRegistry"
+    assert everything.row(s)["PROBLEMS"] == "SecretWrongType,NoCredentialsForRegistry"
 
 
 def test_malformed_auth(shop: Shop, everything: Diagnosis) -> None:
@@ -399,7 +409,7 @@ def test_init_container(shop: Shop, everything: Diagnosis) -> None:
     assert (
         "cover: registry.example.com." in problem(items[0], "NoCredentialsForRegistry")["message"]
     )
-    assert everything.row(s)[2] == "setup (init)"
+    assert everything.row(s)["CONTAINER"] == "setup (init)"
 
 
 def test_deployment_of_three_replicas(shop: Shop, everything: Diagnosis) -> None:
@@ -407,13 +417,71 @@ def test_deployment_of_three_replicas(shop: Shop, everything: Diagnosis) -> None
     assert len(s.pods) == DEPLOYMENT_REPLICAS
     owners = {p["metadata"]["ownerReferences"][0]["kind"] for p in s.pods}
     assert owners == {"ReplicaSet"}
+    groups = set()
     for pod in s.pods:
         assert pull_error(s, pod).endswith("401 Unauthorized")
         item = everything.item(s, pod["metadata"]["name"])
         assert codes(item) == ["NoPullSecrets"]
+        assert [o["kind"] for o in item["owners"]] == ["ReplicaSet", "Deployment"]
         # The fix goes to the Deployment's template, not to a Pod or its ReplicaSet.
         hint = problem(item, "NoPullSecrets")["hint"]
-        assert f"; then kubectl patch deployment shop -n {s.namespace} --type=json " in hint
+        assert f"; then kubectl patch deployment shop -n {s.namespace} -p " in hint
+        assert hint.split("; or, ")[0].endswith("(the template change rolls out new Pods)")
+        groups.add(item["group"])
+    # Three replicas failing for one cause: one group, one row, one block.
+    (group,) = [g for g in everything.doc["groups"] if g["id"] in groups]
+    assert (group["workload"], group["workloadPods"]) == ("deployment/shop", DEPLOYMENT_REPLICAS)
+    assert sorted(group["pods"]) == sorted(p["metadata"]["name"] for p in s.pods)
+    row = everything.row(s)
+    assert (row["PODS"], row["PROBLEMS"]) == (
+        f"{DEPLOYMENT_REPLICAS} of {DEPLOYMENT_REPLICAS}",
+        "NoPullSecrets",
+    )
+    assert f"{s.namespace}/deployment/shop app: {s.image} (3 of 3 Pods)" in everything.table.stdout
+
+
+def test_stateful_set(shop: Shop, everything: Diagnosis) -> None:
+    s = observed(shop, "statefulset")
+    (pod,) = s.pods
+    assert pod["metadata"]["name"] == "db-0"
+    assert pull_error(s).endswith("401 Unauthorized")
+    item = everything.item(s, "db-0")
+    assert item["owners"] == [{"kind": "StatefulSet", "name": "db"}]
+    assert codes(item) == ["NoPullSecrets"]
+    hint = problem(item, "NoPullSecrets")["hint"]
+    assert STATEFUL_SET_STEPS.fullmatch(then_of(hint)), hint
+    row = everything.row(s)
+    assert (row["PODS"], row["PROBLEMS"]) == ("1 of 1", "NoPullSecrets")
+
+
+def test_a_running_deployment_whose_secret_is_gone(
+    shop: Shop, everything: Diagnosis, node_plugin: PluginRunner
+) -> None:
+    """Issue 12 (7) and issue 15 on the node: the image is cached, so the kubelet never
+    looked for the secret, and 1.20 has no event for it; a fresh node would fail to pull."""
+    s = observed(shop, "cached-deployment")
+    (pod,) = s.pods
+    assert s.messages(pod, "Pulled") == [f'Container image "{s.image}" already present on machine']
+    assert s.events_of(pod, "FailedToRetrieveImagePullSecret") == []
+    # diagnose pod -A finds it through its Deployment's template: a latent warning.
+    (item,) = everything.items(s)
+    assert (item["owners"], item["template"], item["latent"]) == (
+        [{"kind": "Deployment", "name": "cache"}],
+        True,
+        True,
+    )
+    assert [(p["code"], p["severity"]) for p in item["problems"]] == [("SecretNotFound", "warning")]
+    assert everything.row(s)["STATE"] == "PodTemplate (latent)"
+    # audit -A judges it as a fresh node would pull it: an error.
+    audit = node_plugin("audit", "-A", "-o", "json")
+    assert audit.returncode == 1, audit.stderr
+    (audited,) = [i for i in json.loads(audit.stdout)["items"] if i["namespace"] == s.namespace]
+    assert audited["owners"] == [{"kind": "Deployment", "name": "cache"}]
+    assert [(p["code"], p["severity"]) for p in audited["problems"]] == [
+        ("SecretNotFound", "error")
+    ]
+    table = node_plugin("audit", "-n", s.namespace)
+    assert table.returncode == 1 and "deployment/cache" in table.stdout, table.stdout
 
 
 # ---------------------------------------------------------------------------------------------
@@ -430,6 +498,7 @@ class Fix:
     ran: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     error: str | None = None
+    after: list[str] = field(default_factory=list)  # the codes diagnose gave right after it
 
     def check(self) -> None:
         assert self.error is None, self.error
@@ -440,7 +509,11 @@ class Fix:
             assert result.returncode == 0, (
                 f"the printed fix failed: {result.args}\n{result.stdout}\n{result.stderr}"
             )
-        print(f"{self.scenario}: fix commands took {self.seconds} s")
+        # The kubelet's last error predates the fix: it says nothing about the new credentials.
+        assert "CredentialsRejected" not in self.after, (
+            f"right after the fix, the new credentials were blamed: {self.after}"
+        )
+        print(f"{self.scenario}: fix commands took {self.seconds} s; then {self.after or 'ok'}")
 
 
 def fill(command: str) -> str:
@@ -477,13 +550,25 @@ READMIT = re.compile(
 
 RECREATE = re.compile(
     r"add `imagePullSecrets: \[\{name: (?P<secret>[^}]+)\}\]` to the pod manifest, then "
-    r"re-create it \((?P<delete>kubectl delete pod [^;]+); (?P<apply>kubectl apply -f <manifest>)\)"
+    r"re-create it \((?P<delete>kubectl delete pod [^;]+); (?P<apply>kubectl apply -f <manifest>)\): "
+    r"a Pod's imagePullSecrets cannot change"
+)
+
+
+# A StatefulSet's second step: patch its template, then delete its Pods, as printed.
+STATEFUL_SET_STEPS = re.compile(
+    r"(?P<patch>kubectl patch statefulset db -n \S+ -p '[^']+') \(a StatefulSet does not "
+    r"replace Pods that never became Ready: then delete them, and it re-creates them from the "
+    r"new template \((?P<delete>kubectl delete pod -n \S+ -l app=db)\)\)"
 )
 
 
 class Fixer:
-    def __init__(self, node: Node, shop: Shop, diagnosis: Diagnosis, folder: Path) -> None:
+    def __init__(
+        self, node: Node, shop: Shop, diagnosis: Diagnosis, folder: Path, plugin: PluginRunner
+    ) -> None:
         self.node, self.shop, self.diagnosis, self.folder = node, shop, diagnosis, folder
+        self.plugin = plugin
 
     def sh(self, fix: Fix, command: str) -> None:
         t0 = time.monotonic()
@@ -518,6 +603,9 @@ class Fixer:
             fix.hint = problem(self.diagnosis.item(scenario), code)["hint"]
             fix.before = [scenario.waiting_reason(p) for p in self.shop.pods_of(scenario)]
             perform(fix, scenario, fix.hint)
+            # Right away, before the kubelet's next retry: what does the plugin say now?
+            now = run_diagnose(self.plugin, "-n", scenario.namespace).doc["items"]
+            fix.after = sorted({c for item in now for c in codes(item)})
         except (AssertionError, NodeError, subprocess.SubprocessError) as exc:
             fix.error = f"{type(exc).__name__}: {exc}"
         return fix
@@ -525,10 +613,14 @@ class Fixer:
 
 @pytest.fixture(scope="module")
 def fixes(
-    shop: Shop, everything: Diagnosis, node: Node, tmp_path_factory: pytest.TempPathFactory
+    shop: Shop,
+    everything: Diagnosis,
+    node: Node,
+    node_plugin: PluginRunner,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Fix]:
     """Every scenario's fix, applied together."""
-    fixer = Fixer(node, shop, everything, tmp_path_factory.mktemp("manifests"))
+    fixer = Fixer(node, shop, everything, tmp_path_factory.mktemp("manifests"), node_plugin)
 
     def run_command(fix: Fix, scenario: Scenario, hint: str) -> None:
         fixer.sh(fix, fill(command_of(hint)))
@@ -540,8 +632,33 @@ def fixes(
     def create_then_patch(fix: Fix, scenario: Scenario, hint: str) -> None:
         then = then_of(hint)
         assert then.startswith("kubectl patch deployment "), hint
+        # The patch, without its note on how the Pods get replaced.
+        patch, note = then.rsplit(" (", 1)
+        assert note == "the template change rolls out new Pods)", hint
         fixer.sh(fix, fill(command_of(hint)))
-        fixer.sh(fix, fill(then))
+        fixer.sh(fix, fill(patch))
+
+    def create_patch_then_delete(fix: Fix, scenario: Scenario, hint: str) -> None:
+        steps = STATEFUL_SET_STEPS.fullmatch(then_of(hint))
+        assert steps, hint
+        fixer.sh(fix, fill(command_of(hint)))
+        fixer.sh(fix, steps["patch"])
+        fixer.sh(fix, steps["delete"])
+
+    def check_then_recreate(fix: Fix, scenario: Scenario, hint: str) -> None:
+        """CredentialsRejected prints a check first: run it where the kubelet runs, trusting
+        the registries' CA as the user's machine would; it names the rejected credential.
+        Then the printed re-creation, with the right password."""
+        command = command_of(hint)
+        assert command.startswith("kubectl pullsecret check "), hint
+        checked = node.shell(fill(command), env={"SSL_CERT_FILE": str(node.ca_file)})
+        assert checked.returncode == 1, checked.stdout + checked.stderr
+        assert "CredentialsRejected" in checked.stdout
+        assert f"with user '{ALICE[0]}' from secret/team-creds" in checked.stdout
+        assert shop.wrong_password not in checked.stdout + checked.stderr
+        then = then_of(hint)
+        assert then.startswith("re-create the secret it rejects with working credentials: "), hint
+        fixer.sh(fix, fill(then.partition(": ")[2]))
 
     def push_the_image(fix: Fix, scenario: Scenario, hint: str) -> None:
         # A manual instruction: "... or push the image". Push exactly that name.
@@ -561,7 +678,10 @@ def fixes(
         ("token-anonymous", "NoPullSecrets", create_then_recreate),
         ("init-container", "NoCredentialsForRegistry", create_then_recreate),
         ("deployment", "NoPullSecrets", create_then_patch),
+        ("statefulset", "NoPullSecrets", create_patch_then_delete),
         ("sa-after-pod", "ServiceAccountSecretsNotApplied", fixer.readmit),
+        ("wrong-password", "CredentialsRejected", check_then_recreate),
+        ("token-wrong-password", "CredentialsRejected", check_then_recreate),
     ]
     ready = [
         (name, code, perform)
@@ -590,14 +710,14 @@ def wait_running(node: Node, shop: Shop, scenario: Scenario) -> list[Json]:
 
     def probe() -> list[Json] | None:
         pods = shop.pods_of(scenario)
-        expected = DEPLOYMENT_REPLICAS if scenario.kind == "Deployment" else 1
+        expected = scenario.replicas
         live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
         if len(pods) != expected or len(live) != expected:
             return None
-        if scenario.kind == "Deployment" and {p["metadata"]["uid"] for p in pods} & {
+        if scenario.kind != "Pod" and {p["metadata"]["uid"] for p in pods} & {
             p["metadata"]["uid"] for p in scenario.pods
         }:
-            return None  # the old ReplicaSet's Pods are still there
+            return None  # its controller has not replaced the old Pods yet
         for pod in live:
             statuses = pod.get("status", {}).get("containerStatuses") or []
             if not statuses or not all("running" in s.get("state", {}) for s in statuses):
@@ -605,17 +725,10 @@ def wait_running(node: Node, shop: Shop, scenario: Scenario) -> list[Json]:
         return live
 
     pods = node.wait_for(f"{scenario.name} to run after its fix", probe, FIX_TIMEOUT_S, 1.0)
-    uids = {p["metadata"]["uid"] for p in pods}
-    pulled = [
-        e["message"]
-        for e in node.cluster.list_events(scenario.namespace)
-        if e["involvedObject"].get("uid") in uids and e["reason"] == "Pulled"
-    ]
-    # A real pull with the fixed credentials; a Deployment's other replicas may then find the
-    # image already on the node.
-    assert any(m.startswith(f'Successfully pulled image "{scenario.image}"') for m in pulled), (
-        pulled
-    )
+    # A real pull with the fixed credentials: the image the kubelet could not pull is on the
+    # node now. (Its Pulled event may be missing: after minutes of back-off the kubelet's
+    # per-Pod event filter, 25 then one per 5 minutes, drops it.)
+    assert scenario.image in node.images_on_node(), node.images_on_node()
     for pod in pods:
         logs = node.kubectl("logs", pod["metadata"]["name"], "-n", scenario.namespace, "-c", "app")
         assert logs.stdout.strip() == APP_MESSAGE
@@ -640,7 +753,10 @@ FIXED = [
     "token-anonymous",
     "init-container",
     "deployment",
+    "statefulset",
     "sa-after-pod",
+    "wrong-password",
+    "token-wrong-password",
 ]
 
 
@@ -677,18 +793,27 @@ def test_the_fix_for_an_image_already_on_the_node(
     assert pods[0]["metadata"]["uid"] != s.pods[0]["metadata"]["uid"]
 
 
-@pytest.mark.parametrize("name", ["wrong-password", "token-wrong-password"])
-def test_the_printed_check_confirms_the_rejection(
-    name: str, shop: Shop, everything: Diagnosis, node: Node
+def test_the_audit_fix_for_a_running_deployment(
+    shop: Shop, node: Node, node_plugin: PluginRunner
 ) -> None:
-    """CredentialsRejected prints a check, not a fix: run it where the kubelet runs, trusting
-    the registries' CA as the user's machine would, and it names the rejected credential."""
-    s = observed(shop, name)
-    hint = problem(everything.item(s), "CredentialsRejected")["hint"]
-    command = command_of(hint)
-    assert command.startswith("kubectl pullsecret check "), hint
-    result = node.shell(fill(command), env={"SSL_CERT_FILE": str(node.ca_file)})
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "CredentialsRejected" in result.stdout
-    assert f"with user '{ALICE[0]}' from secret/team-creds" in result.stdout
-    assert shop.wrong_password not in result.stdout + result.stderr
+    """The audit's fix, run as printed, then the proof it stands for: with the image gone from
+    the node, the Deployment's next Pod pulls it with that secret."""
+    s = observed(shop, "cached-deployment")
+    audit = node_plugin("audit", "-n", s.namespace, "-o", "json")
+    (item,) = json.loads(audit.stdout)["items"]
+    hint = problem(item, "SecretNotFound")["hint"]
+    # `create it` with a placeholder password, or `copy it` from the namespace where an earlier
+    # test created its own `gone`.
+    assert hint.startswith(("create it: kubectl create secret", "copy it: kubectl get secret gone"))
+    assert f"kubectl create secret docker-registry gone -n {s.namespace} " in hint
+    created = node.shell(fill(command_of(hint)))
+    assert created.returncode == 0, created.stderr
+    after = node_plugin("audit", "-n", s.namespace, "-o", "json")
+    assert after.returncode == 0 and json.loads(after.stdout)["items"] == [], after.stdout
+    nothing_left_to_report(node_plugin, s)
+
+    node.ctr("images", "remove", s.image)
+    assert s.image not in node.images_on_node()
+    restarted = node.shell(f"kubectl rollout restart deployment/cache -n {s.namespace}")
+    assert restarted.returncode == 0, restarted.stderr
+    wait_running(node, shop, s)

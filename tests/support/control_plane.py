@@ -55,11 +55,12 @@ ContainerSpec: TypeAlias = "tuple[str, str] | Mapping[str, Any]"
 
 T = TypeVar("T")
 
-# What a Deployment needs to create its Pods and a ServiceAccount's Pods to start: `default`
+# What the workloads need to create their Pods and a ServiceAccount's Pods to start: `default`
 # ServiceAccounts, and the kube-root-ca.crt ConfigMap that the projected token volume mounts.
 NODE_CONTROLLERS = (
     "deployment",
     "replicaset",
+    "statefulset",
     "job",
     "cronjob",
     "serviceaccount",
