@@ -218,12 +218,18 @@ class KubeClient:
             )
         return ApiStatusError(status, reason, message)
 
-    def list_all(self, path: str, query: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    def list_all(
+        self, path: str, query: dict[str, str] | None = None, page_size: int = PAGE_SIZE
+    ) -> list[dict[str, Any]]:
         """Every item of a list."""
-        return list(self.iterate(path, query))
+        return list(self.iterate(path, query, page_size=page_size))
 
     def iterate(
-        self, path: str, query: dict[str, str] | None = None, metadata_only: bool = False
+        self,
+        path: str,
+        query: dict[str, str] | None = None,
+        metadata_only: bool = False,
+        page_size: int = PAGE_SIZE,
     ) -> Iterator[dict[str, Any]]:
         """The items of a list as its pages arrive, so that a caller keeps only what it needs.
         A 410 on a continue token restarts the list; items already given are not given again.
@@ -231,7 +237,7 @@ class KubeClient:
         accept = METADATA_ONLY if metadata_only else "application/json"
         given: set[tuple[str, str, str]] = set()
         for restart in range(MAX_LIST_RESTARTS + 1):
-            params = dict(query or {}, limit=str(PAGE_SIZE))
+            params = dict(query or {}, limit=str(page_size))
             try:
                 while True:
                     page = self.get(path, params, accept)
