@@ -208,7 +208,6 @@ def diagnose(
         )
     if target.name and selector:
         fail("NAME and --selector cannot be combined")
-    from kubectl_pullsecret import render
     from kubectl_pullsecret.commands.diagnose import diagnose as run_diagnosis
 
     result = run_diagnosis(
@@ -219,6 +218,8 @@ def diagnose(
         _verify_request(verify, insecure_registry, registry_ca, connection),
         _expiry(expiry_warning),
     )
+    from kubectl_pullsecret import render
+
     reports = result.reports
     _warn(result.warnings)
     if output in (Output.json, Output.yaml):

@@ -6,13 +6,15 @@ collected in `sensitive` for the output filter.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from kubectl_pullsecret.cluster.client import KubeClient, check_namespace, core_path
 from kubectl_pullsecret.cluster.errors import ApiStatusError, Forbidden, KubeError, NotFound
+from kubectl_pullsecret.cluster.events import FORBIDDEN as EVENTS_FORBIDDEN
+from kubectl_pullsecret.cluster.events import PodWarnings, list_pod_warnings
 from kubectl_pullsecret.cluster.objects import (
     controller_of,
     event_target,
@@ -51,39 +53,19 @@ from kubectl_pullsecret.verdicts.facts import OwnerChain, PodContext, Workload
 
 # Above this many distinct objects, one list per type beats one GET per object.
 BULK_THRESHOLD = 8
+# Requests at once for per-object lookups (the client's connection pool holds 10).
+MAX_IN_FLIGHT = 8
 # `Failed` carries the pull errors (and finds Running Pods whose restarted container cannot
 # pull), FailedToRetrieveImagePullSecret the missing secrets of Pods that still run (1.28+).
 # InvalidImageName and ErrImageNeverPull leave the Pod Pending: the Pending list finds it.
 PULL_REASONS = frozenset({"Failed", FAILED_TO_RETRIEVE_PULL_SECRET})
-# The API server reads etcd `limit` keys at a time and filters them; for a selector that keeps
-# few of them (pull events among every Warning), big pages save round trips: 20,000 events
-# list in 0.37 s with 5,000, 0.63 s with 500.
-SELECTIVE_PAGE_SIZE = 5000
-# Pod Warnings that never concern a pull (kubelet, scheduler, node lifecycle). A pull's
-# back-off is a Normal `BackOff`; a Warning `BackOff` is a crash loop.
-UNRELATED_REASONS = (
-    "Unhealthy",
-    "BackOff",
-    "FailedScheduling",
-    "FailedMount",
-    "FailedAttachVolume",
-    "FailedCreatePodSandBox",
-    "FailedKillPod",
-    "FailedPreStopHook",
-    "FailedPostStartHook",
-    "FailedSync",
-    "NetworkNotReady",
-    "Evicted",
-    "ProbeWarning",
-    "DNSConfigForming",
-    "ExceededGracePeriod",
-    "NodeNotReady",
-)
 # The top-level workloads whose templates `diagnose pod` reads for secrets that are gone.
 LATENT_KINDS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, CRON_JOB)
 
 A = TypeVar("A")
 B = TypeVar("B")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
@@ -92,6 +74,15 @@ def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
     with ThreadPoolExecutor(max_workers=2) as pool:
         later = pool.submit(second)
         return first(), later.result()
+
+
+def at_once(fetch: Callable[[K], V], keys: Sequence[K]) -> list[V]:
+    """One small request per key, several in flight: their round trips overlap instead of
+    adding up. Results come in the order of `keys`."""
+    if len(keys) < 2:
+        return [fetch(key) for key in keys]
+    with ThreadPoolExecutor(max_workers=min(len(keys), MAX_IN_FLIGHT)) as pool:
+        return list(pool.map(fetch, keys))
 
 
 @dataclass
@@ -109,8 +100,9 @@ def _names_an_object(exc: NotFound) -> bool:
 class Gatherer:
     """Fetches what the diagnosis needs with as few requests as the trouble allows."""
 
-    def __init__(self, client: KubeClient) -> None:
+    def __init__(self, client: KubeClient, early_events: PodWarnings | None = None) -> None:
         self.client = client
+        self.early_events = early_events
         self.warnings: list[str] = []
         self.sensitive: list[str] = []
         self._by_name: dict[str, list[dict[str, Any]] | None] = {}
@@ -158,21 +150,15 @@ class Gatherer:
         check_namespace(self.client, namespace, self.warnings)
 
     def pull_events(self, namespace: str | None) -> list[dict[str, Any]]:
-        """The kubelet's Warnings that can concern a pull. Events have no watch cache: the API
-        server scans etcd for every list, so one list serves both reasons, and the common
-        Warnings that never concern a pull are excluded on the server: failing probes,
-        scheduling failures and crash loops elsewhere cost nothing."""
-        unrelated = ",".join(f"reason!={reason}" for reason in UNRELATED_REASONS)
-        query = {"fieldSelector": f"involvedObject.kind=Pod,type=Warning,{unrelated}"}
-        try:
-            events = self.client.list_all(
-                core_path("events", namespace), query, page_size=SELECTIVE_PAGE_SIZE
-            )
-        except Forbidden:
-            self.warnings.append(
-                "cannot list events (forbidden): pods that still run despite pull failures, "
-                "and FailedToRetrieveImagePullSecret warnings, are not seen"
-            )
+        """The kubelet's Warnings that can concern a pull: one list (the one started early, when
+        it was), the common Warnings that never concern a pull left out on the server."""
+        early, self.early_events = self.early_events, None
+        if early is not None and early.namespace == namespace:
+            events = early.result()
+        else:
+            events = list_pod_warnings(self.client, namespace)
+        if events is None:
+            self.warnings.append(EVENTS_FORBIDDEN)
             return []
         return [e for e in events if e.get("reason") in PULL_REASONS]
 
@@ -312,26 +298,26 @@ class Gatherer:
                             name, SecretStatus.MISSING, detail=f'in namespace "{namespace}"'
                         )
                     )
-        for key in sorted(wanted - found.keys()):
-            namespace, name = key
-            try:
-                item = self.client.get(core_path("secrets", namespace, name))
-            except NotFound:
-                found[key] = SecretFetch(
-                    name, SecretStatus.MISSING, detail=f'in namespace "{namespace}"'
-                )
-            except Forbidden:
-                found[key] = SecretFetch(
-                    name,
-                    SecretStatus.FORBIDDEN,
-                    detail=f"RBAC forbids `get secrets` for user {self.client.user}",
-                )
-            except ApiStatusError as exc:
-                found[key] = SecretFetch(name, SecretStatus.ERROR, detail=str(exc))
-            else:
-                self.sensitive.extend(sensitive_values(item))
-                found[key] = secret_fetch(name, item)
+        missing = sorted(wanted - found.keys())
+        found.update(zip(missing, at_once(self._secret, missing), strict=True))
         return found
+
+    def _secret(self, key: tuple[str, str]) -> SecretFetch:
+        namespace, name = key
+        try:
+            item = self.client.get(core_path("secrets", namespace, name))
+        except NotFound:
+            return SecretFetch(name, SecretStatus.MISSING, detail=f'in namespace "{namespace}"')
+        except Forbidden:
+            return SecretFetch(
+                name,
+                SecretStatus.FORBIDDEN,
+                detail=f"RBAC forbids `get secrets` for user {self.client.user}",
+            )
+        except ApiStatusError as exc:
+            return SecretFetch(name, SecretStatus.ERROR, detail=str(exc))
+        self.sensitive.extend(sensitive_values(item))
+        return secret_fetch(name, item)
 
     def all_pull_secrets(self, namespace: str | None) -> dict[tuple[str, str], SecretFetch]:
         """Every docker-registry Secret in scope: one list per pull-secret type."""
@@ -372,23 +358,28 @@ class Gatherer:
                         found[key] = service_account_facts(key[1], item)
             except Forbidden:
                 pass
-        for key in sorted(wanted - found.keys()):
-            namespace, name = key
-            try:
-                found[key] = service_account_facts(
-                    name, self.client.get(core_path("serviceaccounts", namespace, name))
-                )
-            except NotFound:
-                found[key] = ServiceAccountFacts(name, SecretStatus.MISSING)
-            except Forbidden:
-                found[key] = ServiceAccountFacts(name, SecretStatus.FORBIDDEN)
+        missing = sorted(wanted - found.keys())
+        for key, facts in zip(missing, at_once(self._service_account, missing), strict=True):
+            found[key] = facts
+            if facts.status is SecretStatus.FORBIDDEN:
                 self.warnings.append(
-                    f"cannot read serviceaccount {namespace}/{name} (forbidden: get serviceaccounts): "
-                    "its imagePullSecrets are not compared with the Pod's"
+                    f"cannot read serviceaccount {key[0]}/{key[1]} (forbidden: get "
+                    "serviceaccounts): its imagePullSecrets are not compared with the Pod's"
                 )
-            except ApiStatusError:
-                found[key] = ServiceAccountFacts(name, SecretStatus.ERROR)
         return found
+
+    def _service_account(self, key: tuple[str, str]) -> ServiceAccountFacts:
+        namespace, name = key
+        try:
+            return service_account_facts(
+                name, self.client.get(core_path("serviceaccounts", namespace, name))
+            )
+        except NotFound:
+            return ServiceAccountFacts(name, SecretStatus.MISSING)
+        except Forbidden:
+            return ServiceAccountFacts(name, SecretStatus.FORBIDDEN)
+        except ApiStatusError:
+            return ServiceAccountFacts(name, SecretStatus.ERROR)
 
 
 def _key(obj: dict[str, Any]) -> tuple[str, str]:
@@ -421,10 +412,9 @@ def _troubled_pods(
     if candidates is not None:
         raw_pods = candidates
     else:
-        for key in sorted(events_by_pod.keys() - raw_pods.keys()):
-            pod = gatherer.pod_if_selected(key[0], key[1], selector)
-            if pod is not None:
-                raw_pods[key] = pod
+        named = sorted(events_by_pod.keys() - raw_pods.keys())
+        pods = at_once(lambda key: gatherer.pod_if_selected(*key, selector), named)
+        raw_pods.update((key, pod) for key, pod in zip(named, pods, strict=True) if pod is not None)
     troubled = []
     for key, raw in raw_pods.items():
         facts = pod_facts(raw)
@@ -510,7 +500,11 @@ def _pods_of(
 
 
 def gather_diagnosis(
-    client: KubeClient, namespace: str | None, target: Target, selector: str | None
+    client: KubeClient,
+    namespace: str | None,
+    target: Target,
+    selector: str | None,
+    early_events: PodWarnings | None = None,
 ) -> Gathered:
     """What to diagnose, with its secrets, ServiceAccounts, events and owners.
 
@@ -518,7 +512,7 @@ def gather_diagnosis(
     workload by name: its Pods with a pull problem, or, when none has one, its pod template.
     A workload type without a name: the same for every workload of that type in scope.
     """
-    gatherer = Gatherer(client)
+    gatherer = Gatherer(client, early_events)
     owners = OwnerResolver(client)
     kind, name = target.kind, target.name
     pods: list[tuple[PodFacts, tuple[PodEvent, ...]]] = []

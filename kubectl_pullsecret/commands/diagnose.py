@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from kubectl_pullsecret.cluster.client import KubeClient
-from kubectl_pullsecret.cluster.gather import gather_diagnosis
+from kubectl_pullsecret.cluster.events import PodWarnings
 from kubectl_pullsecret.cluster.kubeconfig import KubeOptions
 from kubectl_pullsecret.cluster.workloads import POD, Target
-from kubectl_pullsecret.commands.verify import VerifyRequest, verified_reports
 from kubectl_pullsecret.secrecy import remember
-from kubectl_pullsecret.verdicts.catalogue import SECRET_LEVEL, Severity
-from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
-from kubectl_pullsecret.verdicts.pod import ContainerReport, diagnose_pod
+
+if TYPE_CHECKING:
+    from kubectl_pullsecret.commands.verify import VerifyRequest
+    from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
+    from kubectl_pullsecret.verdicts.pod import ContainerReport
 
 log = logging.getLogger("kubectl_pullsecret")
 
@@ -28,6 +30,8 @@ class Diagnosis:
 def _latent(report: ContainerReport) -> ContainerReport:
     """A workload's template seen by `diagnose pod`: its Pods run, and only a broken pull
     secret would fail them at their next pull (a warning, as for a Running Pod)."""
+    from kubectl_pullsecret.verdicts.catalogue import SECRET_LEVEL, Severity
+
     problems = tuple(
         p.with_severity(Severity.WARNING) if p.severity is Severity.ERROR else p
         for p in report.problems
@@ -50,10 +54,16 @@ def diagnose(
 ) -> Diagnosis:
     """A Pod by name: its every container. Otherwise the containers with findings."""
     client = KubeClient(connection)
+    namespace = None if all_namespaces else client.namespace
+    # Every diagnosis but a named Pod's reads the events: their list, the longest wait, runs
+    # while the rest of the plugin is imported.
+    early = None if target.kind is POD and target.name else PodWarnings(client, namespace)
+    from kubectl_pullsecret.cluster.gather import gather_diagnosis
+    from kubectl_pullsecret.commands.verify import verified_reports
+    from kubectl_pullsecret.verdicts.pod import diagnose_pod
+
     try:
-        gathered = gather_diagnosis(
-            client, None if all_namespaces else client.namespace, target, selector
-        )
+        gathered = gather_diagnosis(client, namespace, target, selector, early)
     finally:
         log_stats(client)
         client.close()
