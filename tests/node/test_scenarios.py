@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.node.scenarios import DEPLOYMENT_REPLICAS, Json, Scenario, Shop
+from tests.support.control_plane import backoff_message, pull_failure_events
 from tests.support.node import ALICE, APP_MESSAGE, PASSWORD_VARIABLE, Node, NodeError
 from tests.support.plugin import PluginRunner
 
@@ -201,6 +202,33 @@ def test_wrong_password(shop: Shop, everything: Diagnosis) -> None:
     ]
     assert "--secret team-creds --verify" in problem(item, "CredentialsRejected")["hint"]
     assert_error_row(everything, s, "CredentialsRejected")
+
+
+def test_the_simulated_kubelet_writes_what_the_real_one_wrote(shop: Shop) -> None:
+    """Other suites write a failed pull's events and status themselves
+    (Cluster.simulate_pull_failure): the real kubelet's, for the same error, are the same."""
+    s = observed(shop, "wrong-password")
+    pod = s.pods[0]
+    prefix = f'Failed to pull image "{s.image}": '
+    error = pull_error(s).removeprefix(prefix)
+    simulated = pull_failure_events(s.image, error, backoff=True)
+    mine = [
+        e
+        for e in s.events_of(pod)
+        if e["involvedObject"].get("fieldPath") == "spec.containers{app}"
+    ]
+    real = {(e["reason"], e["type"], e["message"]) for e in mine}
+    # The real kubelet may not have reached its back-off yet, and never writes more.
+    assert set(simulated[:2]) <= real <= set(simulated), real
+    assert {(e["source"]["component"], e["source"].get("host")) for e in mine} == {
+        ("kubelet", pod["spec"]["nodeName"])
+    }
+    waiting = s.status(pod)["state"]["waiting"]
+    if waiting["reason"] == "ErrImagePull":
+        assert waiting["message"] == error
+    else:
+        # 1.20's back-off message is 1.32's without the error it keeps.
+        assert backoff_message(s.image, error).startswith(waiting["message"] + ": ErrImagePull: ")
 
 
 def test_correct_credentials_pull_and_run(

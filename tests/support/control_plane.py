@@ -793,6 +793,30 @@ def dns_label(text: str, max_len: int = 40) -> str:
     return label or "ns"
 
 
+def pull_failure_events(
+    image: str, runtime_error: str, backoff: bool
+) -> list[tuple[str, str, str]]:
+    """(reason, type, message) of the events the kubelet records on a container whose pull
+    fails (pkg/kubelet/images/image_manager.go and kuberuntime_container.go, v1.20)."""
+    events = [
+        ("Pulling", "Normal", f'Pulling image "{image}"'),
+        ("Failed", "Warning", f'Failed to pull image "{image}": {runtime_error}'),
+        ("Failed", "Warning", "Error: ErrImagePull"),
+    ]
+    if backoff:
+        events += [
+            ("BackOff", "Normal", f'Back-off pulling image "{image}"'),
+            ("Failed", "Warning", "Error: ImagePullBackOff"),
+        ]
+    return events
+
+
+def backoff_message(image: str, runtime_error: str) -> str:
+    """The ImagePullBackOff waiting message as kubelet 1.32+ writes it, keeping the pull error
+    (kubernetes#127918); 1.20's stops after the image."""
+    return f'Back-off pulling image "{image}": ErrImagePull: {runtime_error}'
+
+
 class Cluster:
     """Builds kubelet situations through the API (admin credentials)."""
 
@@ -1160,7 +1184,8 @@ class Cluster:
         init: bool = False,
         count: int = 1,
     ) -> Json:
-        """The kubelet's events and container status for a failed pull.
+        """The kubelet's events and container status for a failed pull (tests/node checks them
+        against a real kubelet's).
 
         `image=None` takes the container's image from the pod spec. Returns the patched pod.
         """
@@ -1169,19 +1194,14 @@ class Cluster:
             spec = self.get_pod(ns, pod)["spec"].get(spec_key) or []
             image = next(c["image"] for c in spec if c["name"] == container)
         ev = {"container": container, "init": init, "count": count}
-        self.emit_event(ns, pod, "Pulling", f'Pulling image "{image}"', "Normal", **ev)
-        self.emit_event(ns, pod, "Failed", f'Failed to pull image "{image}": {runtime_error}', **ev)
-        self.emit_event(ns, pod, "Failed", "Error: ErrImagePull", **ev)
+        for reason, type_, message in pull_failure_events(image, runtime_error, backoff):
+            self.emit_event(ns, pod, reason, message, type_, **ev)
         if not backoff:
             return self.set_container_waiting(
                 ns, pod, container, "ErrImagePull", runtime_error, init=init
             )
-        self.emit_event(ns, pod, "BackOff", f'Back-off pulling image "{image}"', "Normal", **ev)
-        self.emit_event(ns, pod, "Failed", "Error: ImagePullBackOff", **ev)
-        # Since 1.32 the back-off message keeps the previous pull error.
-        message = f'Back-off pulling image "{image}": ErrImagePull: {runtime_error}'
         return self.set_container_waiting(
-            ns, pod, container, "ImagePullBackOff", message, init=init
+            ns, pod, container, "ImagePullBackOff", backoff_message(image, runtime_error), init=init
         )
 
     def simulate_missing_pull_secrets(
