@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -232,36 +233,43 @@ class KubeClient:
         page_size: int = PAGE_SIZE,
     ) -> Iterator[dict[str, Any]]:
         """The items of a list as its pages arrive, so that a caller keeps only what it needs.
-        A 410 on a continue token restarts the list; items already given are not given again.
-        `metadata_only` asks for PartialObjectMetadata: each item's metadata, nothing else."""
+        The next page is already being read while the caller works on this one: the server's
+        time per page overlaps the caller's. A 410 on a continue token restarts the list;
+        items already given are not given again. `metadata_only` asks for
+        PartialObjectMetadata: each item's metadata, nothing else."""
         accept = METADATA_ONLY if metadata_only else "application/json"
         given: set[tuple[str, str, str]] = set()
-        for restart in range(MAX_LIST_RESTARTS + 1):
-            params = dict(query or {}, limit=str(page_size))
-            try:
-                while True:
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            for restart in range(MAX_LIST_RESTARTS + 1):
+                params = dict(query or {}, limit=str(page_size))
+                try:
                     page = self.get(path, params, accept)
-                    for item in page.get("items") or []:
-                        if not isinstance(item, dict):
-                            continue
-                        meta = item.get("metadata") or {}
-                        key = (
-                            str(meta.get("namespace")),
-                            str(meta.get("name")),
-                            str(meta.get("uid")),
-                        )
-                        if restart and key in given:
-                            continue
-                        given.add(key)
-                        yield item
-                    token = (page.get("metadata") or {}).get("continue")
-                    if not token:
-                        return
-                    params["continue"] = token
-            except Expired:
-                if "continue" not in params or restart == MAX_LIST_RESTARTS:
-                    raise
-                log.debug("continue token expired for %s; restarting the list", path)
+                    while True:
+                        token = (page.get("metadata") or {}).get("continue")
+                        upcoming = None
+                        if token:
+                            params["continue"] = token
+                            upcoming = reader.submit(self.get, path, dict(params), accept)
+                        for item in page.get("items") or []:
+                            if not isinstance(item, dict):
+                                continue
+                            meta = item.get("metadata") or {}
+                            key = (
+                                str(meta.get("namespace")),
+                                str(meta.get("name")),
+                                str(meta.get("uid")),
+                            )
+                            if restart and key in given:
+                                continue
+                            given.add(key)
+                            yield item
+                        if upcoming is None:
+                            return
+                        page = upcoming.result()
+                except Expired:
+                    if "continue" not in params or restart == MAX_LIST_RESTARTS:
+                        raise
+                    log.debug("continue token expired for %s; restarting the list", path)
         raise AssertionError("unreachable")  # pragma: no cover
 
 
