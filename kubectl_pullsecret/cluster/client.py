@@ -239,7 +239,9 @@ class KubeClient:
         PartialObjectMetadata: each item's metadata, nothing else."""
         accept = METADATA_ONLY if metadata_only else "application/json"
         given: set[tuple[str, str, str]] = set()
-        with ThreadPoolExecutor(max_workers=1) as reader:
+        # A caller may stop early: it does not wait for the page being read.
+        reader = ThreadPoolExecutor(max_workers=1)
+        try:
             for restart in range(MAX_LIST_RESTARTS + 1):
                 params = dict(query or {}, limit=str(page_size))
                 try:
@@ -270,6 +272,8 @@ class KubeClient:
                     if "continue" not in params or restart == MAX_LIST_RESTARTS:
                         raise
                     log.debug("continue token expired for %s; restarting the list", path)
+        finally:
+            reader.shutdown(wait=False, cancel_futures=True)
         raise AssertionError("unreachable")  # pragma: no cover
 
 

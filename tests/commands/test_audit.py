@@ -13,6 +13,7 @@ from tests.commands.test_workloads import (
     create_cron_job,
     create_deployment,
     create_replica_set,
+    owned_pod,
     owner_ref,
     template,
 )
@@ -175,3 +176,26 @@ def test_a_healthy_namespace(run_plugin: PluginRunner, cluster: Cluster, namespa
     result = run_plugin("audit", "-n", namespace)
     assert (result.returncode, result.stdout) == (0, "")
     assert f"Every workload in namespace {namespace} would pull on a fresh node." in result.stderr
+
+
+def test_bare_pods_are_found_whether_pods_are_mostly_owned_or_mostly_bare(
+    run_plugin: PluginRunner, cluster: Cluster
+) -> None:
+    """Mostly owned: Pods are listed as metadata, then each bare one read by name. Mostly
+    bare: every Pod is read once in full. Either way the same bare Pods are judged."""
+    for owned, bare in ((3, 1), (1, 2)):
+        ns = cluster.create_namespace("audit-bare")
+        deployment = create_deployment(cluster, ns, "web", 0, secrets=["present"])
+        cluster.create_docker_secret(ns, "present", {REGISTRY: ("robot", "Present-pw-4")})
+        rs = create_replica_set(cluster, ns, "web-5d8f7c9b4", owner=owner_ref(deployment))
+        for i in range(owned):
+            owned_pod(cluster, ns, f"web-5d8f7c9b4-{i}", owner_ref(rs), {"app": "web"})
+        for i in range(bare):
+            cluster.create_pod(ns, f"bare-{i}", [("app", IMAGE)], image_pull_secrets=["gone"])
+        result = run_plugin("audit", "-n", ns, "-o", "json", "--debug")
+        assert result.returncode == 1, result.stderr
+        assert findings(json.loads(result.stdout)) == {
+            f"{ns}/pod/bare-{i}": [("SecretNotFound", "error")] for i in range(bare)
+        }
+        by_name = re.findall(rf"GET /api/v1/namespaces/{ns}/pods/(\S+) -> 200", result.stderr)
+        assert by_name == ([f"bare-{i}" for i in range(bare)] if owned > bare else [])
