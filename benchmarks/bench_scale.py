@@ -99,7 +99,7 @@ RUNTIME_401_CREDENTIALS = (
 )
 
 _DEBUG_TOTAL = re.compile(r"kubectl_pullsecret: (\d+) API requests, (\d+) bytes read")
-_DEBUG_GET = re.compile(r"GET (\S+) -> (\d+) in")
+_DEBUG_GET = re.compile(r"GET (\S+) -> (\d+) in (\d+) ms")
 _KUBECTL_REQUEST = re.compile(r'(?:\] |verb=")GET"? (?:url=")?https?://')
 
 
@@ -811,6 +811,7 @@ class PluginRun:
     bytes_read: int
     continuations: int
     by_kind: dict[str, int]
+    ms_by_kind: dict[str, int]  # summed request times by kind (requests may overlap)
 
 
 def _request_kind(target: str) -> str:
@@ -877,9 +878,17 @@ def plugin_once(
         run.server_cpu_s,
         int(total.group(1)),
         int(total.group(2)),
-        sum("continue=" in t for t, _ in targets),
-        dict(Counter(_request_kind(t) for t, _ in targets)),
+        sum("continue=" in t for t, _, _ in targets),
+        dict(Counter(_request_kind(t) for t, _, _ in targets)),
+        _ms_by_kind(targets),
     )
+
+
+def _ms_by_kind(targets: list[tuple[str, str, str]]) -> dict[str, int]:
+    totals: Counter[str] = Counter()
+    for target, _, ms in targets:
+        totals[_request_kind(target)] += int(ms)
+    return dict(totals.most_common())
 
 
 # The troubled kinds whose Pods name a secret that is missing: an audit must report them all.
@@ -908,7 +917,7 @@ def audit_once(tools: Tools, seeder: Seeder, out: Path) -> PluginRun:
     if total is None:
         raise WrongResult("no request counter line in the audit's --debug output")
     targets = _DEBUG_GET.findall(run.stderr)
-    secrets_read = [t for t, _ in targets if "/secrets" in t and "fieldSelector=type" not in t]
+    secrets_read = [t for t, _, _ in targets if "/secrets" in t and "fieldSelector=type" not in t]
     return PluginRun(
         run.seconds,
         run.max_rss_mb,
@@ -916,11 +925,12 @@ def audit_once(tools: Tools, seeder: Seeder, out: Path) -> PluginRun:
         run.server_cpu_s,
         int(total.group(1)),
         int(total.group(2)),
-        sum("continue=" in t for t, _ in targets),
+        sum("continue=" in t for t, _, _ in targets),
         {
-            **Counter(_request_kind(t) for t, _ in targets),
+            **Counter(_request_kind(t) for t, _, _ in targets),
             "secret reads outside the two lists": len(secrets_read),
         },
+        _ms_by_kind(targets),
     )
 
 
@@ -1020,6 +1030,7 @@ def measure_size(
             "continuation_pages": last.continuations,
             "bytes_read": last.bytes_read,
             "requests_by_kind": dict(sorted(last.by_kind.items())),
+            "request_ms_by_kind": last.ms_by_kind,
         },
         "kubectl_get": {
             "command": "kubectl get pods -A -o json",
