@@ -6,7 +6,8 @@ collected in `sensitive` for the output filter.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -114,6 +115,7 @@ class Gatherer:
         self._by_name: dict[str, list[dict[str, Any]] | None] = {}
         self._server_rules: KubeletRules | None = None
         self._node_rules: dict[str, KubeletRules] = {}
+        self._lock = threading.Lock()
 
     # pods and events
 
@@ -214,13 +216,18 @@ class Gatherer:
 
     def server_rules(self) -> KubeletRules:
         """Rules from the API server's version (one request), for what runs on no node yet."""
-        if self._server_rules is None:
-            try:
-                info = self.client.get("/version")
-            except ApiStatusError:
-                info = {}
-            self._server_rules = rules_for(server_version=info)
+        with self._lock:  # node lookups run several at once and may all fall back here
+            if self._server_rules is None:
+                try:
+                    info = self.client.get("/version")
+                except ApiStatusError:
+                    info = {}
+                self._server_rules = rules_for(server_version=info)
         return self._server_rules
+
+    def read_nodes(self, nodes: Iterable[str]) -> None:
+        """The rules of these nodes, read several at once (see node_rules)."""
+        at_once(self.node_rules, sorted({n for n in nodes if n} - self._node_rules.keys()))
 
     def node_rules(self, node: str) -> KubeletRules:
         """The rules of the kubelet and runtime a node reports (status.nodeInfo): one request
@@ -245,8 +252,9 @@ class Gatherer:
         return self._node_rules[node]
 
     def _warn_once(self, warning: str) -> None:
-        if warning not in self.warnings:
-            self.warnings.append(warning)
+        with self._lock:
+            if warning not in self.warnings:
+                self.warnings.append(warning)
 
     # secrets and service accounts
 
@@ -587,6 +595,7 @@ def gather_diagnosis(
     }
     secrets = gatherer.secrets(wanted_secrets, all_namespaces) if wanted_secrets else {}
 
+    gatherer.read_nodes(f.node_name for f, _, template_of in subjects if template_of is None)
     contexts = []
     for facts, events, template_of in sorted(subjects, key=lambda s: (s[0].namespace, s[0].name)):
         names = pull_secrets(facts, template_of is not None)
