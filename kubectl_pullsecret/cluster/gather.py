@@ -357,6 +357,24 @@ class Gatherer:
             if (i.get("metadata") or {}).get("namespace") != namespace
         ], True
 
+    def missing_elsewhere(
+        self, pod_secrets: dict[str, SecretFetch], namespace: str
+    ) -> tuple[dict[str, tuple[str, ...]], dict[str, str], bool]:
+        """For each missing secret, the other namespaces holding one of that name and its
+        type there; and whether any of them could not be looked for."""
+        elsewhere: dict[str, tuple[str, ...]] = {}
+        types: dict[str, str] = {}
+        unknown = False
+        for name, fetch in pod_secrets.items():
+            if fetch.status is not SecretStatus.MISSING:
+                continue
+            found, could_look = self.secrets_elsewhere(name, namespace)
+            unknown |= not could_look
+            if found:
+                elsewhere[name] = tuple(ns for ns, _ in found)
+                types[name] = found[0][1]
+        return elsewhere, types, unknown
+
     def service_accounts(
         self, wanted: set[tuple[str, str]], all_namespaces: bool
     ) -> dict[tuple[str, str], ServiceAccountFacts]:
@@ -600,17 +618,9 @@ def gather_diagnosis(
     for facts, events, template_of in sorted(subjects, key=lambda s: (s[0].namespace, s[0].name)):
         names = pull_secrets(facts, template_of is not None)
         pod_secrets = {n: secrets[(facts.namespace, n)] for n in names if n}
-        elsewhere: dict[str, tuple[str, ...]] = {}
-        elsewhere_types: dict[str, str] = {}
-        unknown = False
-        for secret_name, fetch in pod_secrets.items():
-            if fetch.status is not SecretStatus.MISSING:
-                continue
-            found, could_look = gatherer.secrets_elsewhere(secret_name, facts.namespace)
-            unknown |= not could_look
-            if found:
-                elsewhere[secret_name] = tuple(ns for ns, _ in found)
-                elsewhere_types[secret_name] = found[0][1]
+        elsewhere, elsewhere_types, unknown = gatherer.missing_elsewhere(
+            pod_secrets, facts.namespace
+        )
         contexts.append(
             PodContext(
                 pod=facts,
@@ -841,19 +851,14 @@ def gather_audit(client: KubeClient, namespace: str | None, selector: str | None
     others = gatherer.secrets(rest, namespace is None) if rest else {}
     contexts = []
     for facts, workload in sorted(subjects, key=lambda s: (s[0].namespace, s[1].label)):
-        pod_secrets: dict[str, SecretFetch] = {}
-        elsewhere: dict[str, tuple[str, ...]] = {}
-        elsewhere_types: dict[str, str] = {}
-        unknown = False
-        for name in dict.fromkeys(n for n in names(facts, workload) if n):
-            fetch = in_scope.get((facts.namespace, name)) or others[(facts.namespace, name)]
-            if fetch.status is SecretStatus.MISSING:
-                found, could_look = gatherer.secrets_elsewhere(name, facts.namespace)
-                unknown |= not could_look
-                if found:
-                    elsewhere[name] = tuple(ns for ns, _ in found)
-                    elsewhere_types[name] = found[0][1]
-            pod_secrets[name] = fetch
+        pod_secrets = {
+            name: in_scope.get((facts.namespace, name)) or others[(facts.namespace, name)]
+            for name in names(facts, workload)
+            if name
+        }
+        elsewhere, elsewhere_types, unknown = gatherer.missing_elsewhere(
+            pod_secrets, facts.namespace
+        )
         contexts.append(
             PodContext(
                 pod=facts,
