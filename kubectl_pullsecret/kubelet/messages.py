@@ -535,7 +535,9 @@ class EventTrail:
 
     - `occurrences`: sum of the counts of the events given. Every kubelet event of the Pod,
       of any reason (Pulling, BackOff, Failed...), spends the same spam-filter token, so pass
-      them all where possible; fewer events only understate it.
+      them all where possible; fewer events only understate it. Without `Pulling` events,
+      each pull error counts twice, for its attempt's `Pulling`; without `BackOff` events,
+      each `Error: ImagePullBackOff` counts twice, for its `Back-off pulling image`.
     - `throttled`: at least SPAM_BURST occurrences: the per-object filter (25, then one per
       5 min) is probably dropping events, and counts and lastTimestamps stop moving.
     - `combined`: some messages were folded into `(combined from similar events): ...`.
@@ -560,6 +562,16 @@ def event_trail(events: Iterable[PodEvent], now: datetime, failing: bool) -> Eve
     events = list(events)
     occurrences = sum(max(event.count, 1) for event in events)
     pull_errors = [e for e in events if e.reason == "Failed" and runtime_error_of(e.message)]
+    # Events the filter counted that diagnose does not read (Normal ones, and BackOff, which
+    # is mostly about crashing containers), each paired with one it does read: an attempt's
+    # `Pulling` with its pull error, a `Back-off pulling image` with its `Error: ImagePullBackOff`.
+    reasons = {e.reason for e in events}
+    if "Pulling" not in reasons:
+        occurrences += sum(max(e.count, 1) for e in pull_errors)
+    if "BackOff" not in reasons:
+        occurrences += sum(
+            max(e.count, 1) for e in events if e.message == "Error: ImagePullBackOff"
+        )
     newest = max((e.last_seen for e in pull_errors), default="")
     moment = parse_time(newest) if newest else None
     lag = (now - moment).total_seconds() if moment else None

@@ -369,8 +369,9 @@ FAILED = 'Failed to pull image "a:1": 401 Unauthorized'
 
 def test_a_fresh_failure_is_neither_throttled_nor_stale() -> None:
     trail = event_trail([event("Failed", FAILED, 3, 1), event("BackOff", "b", 5, 0)], NOW, True)
+    # 3 pull errors, 5 back-offs, and the 3 `Pulling` events that diagnose does not read.
     assert (trail.occurrences, trail.throttled, trail.stale, trail.expired) == (
-        8,
+        11,
         False,
         False,
         False,
@@ -383,6 +384,17 @@ def test_25_events_exhaust_the_spam_filter() -> None:
     events = [event("Pulling", "p", 9), event("Failed", FAILED, 8), event("BackOff", "b", 8)]
     assert event_trail(events, NOW, True).throttled is True
     assert event_trail(events[:2], NOW, True).throttled is False
+    # As diagnose reads them, without Normal events nor BackOff: each pull error also spent a
+    # `Pulling` token, and each `Error: ImagePullBackOff` a `Back-off pulling image` one. The
+    # counts of a Pod on the real 1.20 node, right when its events stopped dating its pulls:
+    read = [
+        event("Failed", FAILED, 4),
+        event("Failed", "Error: ErrImagePull", 4),
+        event("Failed", "Error: ImagePullBackOff", 7),
+    ]
+    assert event_trail(read, NOW, True).occurrences == 26  # the node's own count was 25
+    assert event_trail(read, NOW, True).throttled is True
+    assert event_trail(read[:2], NOW, True).throttled is False
 
 
 def test_an_old_pull_error_on_a_failing_pod_is_stale() -> None:
