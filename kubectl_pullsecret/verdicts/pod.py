@@ -119,7 +119,10 @@ class _PodFindings:
     consulted: list[str]
     missing: list[str]
     unreadable: list[str]
-    arrived: list[str]  # present now, and not yet tried by the kubelet (see _untried)
+    arrived: list[str]  # present now, and not yet tried by the kubelet (see _written_after)
+    # Written after the newest pull error on record, but the spam filter thins the events, so
+    # whether the kubelet has tried them since, no one can tell from the API.
+    unconfirmed: list[str]
 
 
 TEMPLATE_STATE = "PodTemplate"
@@ -145,31 +148,30 @@ def pull_secret_names(ctx: PodContext) -> tuple[str, ...]:
     return admitted_pull_secrets(ctx.pod.pull_secret_names, ctx.service_account)
 
 
-def _last_pull_attempt(ctx: PodContext) -> datetime | None:
-    """When the kubelet last tried to pull, from its events; None when they cannot tell: none
-    left, or the spam filter thins them, so that the newest one may not be the last attempt."""
+def _newest_pull_error(ctx: PodContext) -> tuple[datetime | None, bool]:
+    """When the newest pull error on record happened, and whether the spam filter thins the
+    events (25, then one per 5 minutes), so that later attempts may have left none."""
     trail = event_trail(ctx.events, datetime.now(timezone.utc), failing=True)
-    if trail.throttled or not trail.newest_pull_error:
-        return None
-    return parse_time(trail.newest_pull_error)
+    newest = parse_time(trail.newest_pull_error) if trail.newest_pull_error else None
+    return newest, trail.throttled
 
 
-def _untried(written: str, last_attempt: datetime | None) -> bool:
-    """Written after the kubelet's last attempt, so its error says nothing about this secret.
-    Kubelets 1.28+ also say so (FailedToRetrieveImagePullSecret); older ones only log it."""
-    moment = parse_time(written) if written else None
-    return moment is not None and last_attempt is not None and moment > last_attempt
+def _written_after(written: str, moment: datetime | None) -> bool:
+    """Whether a secret was created or replaced after `moment`. Its metadata is all that tells:
+    only kubelets 1.28+ report a secret they missed (FailedToRetrieveImagePullSecret)."""
+    written_at = parse_time(written) if written else None
+    return written_at is not None and moment is not None and written_at > moment
 
 
 def _secret_problems(ctx: PodContext) -> _PodFindings:
     pod = ctx.pod
     names = pull_secret_names(ctx)
-    findings = _PodFindings(Keyring(), [], [], [], [], [], [], [])
+    findings = _PodFindings(Keyring(), [], [], [], [], [], [], [], [])
     reported_missing: set[str] = set()
     for event in ctx.events:
         if event.reason == FAILED_TO_RETRIEVE_PULL_SECRET:
             reported_missing.update(parse_missing_pull_secrets(event.message))
-    last_attempt = _last_pull_attempt(ctx)
+    newest_error, thinned = _newest_pull_error(ctx)
 
     if any(not n for n in names):
         findings.problems.append(catalogue.empty_pull_secret_name())
@@ -217,8 +219,10 @@ def _secret_problems(ctx: PodContext) -> _PodFindings:
             elif decoded.used:
                 findings.usable.append(name)
                 findings.keyring.add(f"secret/{name}", decoded.entries)
-            if name in reported_missing or _untried(fetch.written, last_attempt):
+            if name in reported_missing:
                 findings.arrived.append(name)
+            elif _written_after(fetch.written, newest_error):
+                (findings.unconfirmed if thinned else findings.arrived).append(name)
     return findings
 
 
@@ -520,7 +524,7 @@ def _container_problems(
                     image.repository,
                     _offered(creds, evidence.attempts),
                     "" if _per_credential(creds, evidence.attempts) else said,
-                    _rejection_notes(ctx, spec, image),
+                    _rejection_notes(ctx, spec, image, creds, findings.unconfirmed),
                     f"check the username, password and pull rights: kubectl pullsecret check "
                     f"{q(spec.image)} -n {q(pod.namespace)} {secrets} --verify; then re-create "
                     "the secret it rejects with working credentials: "
@@ -572,8 +576,25 @@ def _per_credential(creds: Sequence[Credential], attempts: Sequence[PullAttempt]
     return len(creds) > 1 and len(attempts) == len(creds)
 
 
-def _rejection_notes(ctx: PodContext, spec: ContainerSpec, image: ImageRef) -> str:
+def _rejection_notes(
+    ctx: PodContext,
+    spec: ContainerSpec,
+    image: ImageRef,
+    creds: Sequence[Credential],
+    unconfirmed: Sequence[str],
+) -> str:
     notes = ""
+    changed = dict.fromkeys(
+        n for c in creds if (n := c.source.removeprefix("secret/")) in unconfirmed
+    )
+    if changed:
+        named = ", ".join(f'"{name}"' for name in changed)
+        notes += (
+            f" Secret {named} was created or replaced after the newest pull error on record, and "
+            "the kubelet's spam filter (25 events, then one per 5 minutes) has thinned this "
+            "Pod's events since: this refusal may predate the change. The check in the fix "
+            "tells, and so does the next retry (back-off up to 5 minutes)."
+        )
     if image.is_docker_hub:
         notes += (
             " The kubelet never retries anonymously, so a wrong Docker Hub credential breaks "

@@ -530,6 +530,7 @@ UNAUTHORIZED = (
         ("2026-01-01T00:00:00.500000Z", 2, False),  # later within the same second
         ("2025-12-31T23:59:00Z", 1, True),  # written before it: the kubelet offered it
         ("2026-01-01T00:01:00Z", 25, True),  # thinned by the spam filter: events cannot tell
+        ("2025-12-31T23:59:00Z", 25, True),  # thinned, but written before the error on record
         ("", 1, True),  # unknown
     ],
 )
@@ -554,3 +555,7 @@ def test_a_secret_written_after_the_last_attempt_is_not_blamed_for_its_401(
     report = only(ctx)
     assert (Code.CREDENTIALS_REJECTED.value in codes(report)) is rejected
     assert [c.secret for c in report.credentials] == ["regcred"]
+    # Thinned events and a later secret: the refusal may predate it, and the verdict says so.
+    caveat = 'Secret "regcred" was created or replaced after the newest pull error on record'
+    messages = " ".join(p.message for p in report.problems)
+    assert (caveat in messages) is (count >= 25 and written > "2026-01-01T00:00:00Z"), messages
