@@ -33,6 +33,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -44,10 +45,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from kubectl_pullsecret.kubelet.messages import parse_time
 from tests.support import netns
 from tests.support.control_plane import (
     NODE_CONTROLLERS,
@@ -885,6 +888,14 @@ class Node:
                 raise NodeError(f"{proc.name} died:\n{proc.tail()}")
         if self.control_plane is not None and not self.control_plane.running:
             raise NodeError(f"a control-plane process died:\n{self.control_plane.log_tails()}")
+
+    def pull_attempts(self, image: str) -> list[datetime]:
+        """When containerd began each pull of IMAGE, from its log: `PullImage "IMAGE"`."""
+        assert self._containerd is not None
+        needle = f'msg="PullImage \\"{image}\\""'
+        lines = self._containerd.log.read_text(errors="replace").splitlines()
+        found = [re.match(r'time="([^"]+)"', line) for line in lines if needle in line]
+        return [moment for m in found if m and (moment := parse_time(m[1])) is not None]
 
     def kubelet_log(self, lines: int = 200) -> str:
         return self._kubelet.tail(lines) if self._kubelet else ""
