@@ -538,8 +538,9 @@ class EventTrail:
       them all where possible; fewer events only understate it. Without `Pulling` events,
       each pull error counts twice, for its attempt's `Pulling`; without `BackOff` events,
       each `Error: ImagePullBackOff` counts twice, for its `Back-off pulling image`.
-    - `throttled`: at least SPAM_BURST occurrences: the per-object filter (25, then one per
-      5 min) is probably dropping events, and counts and lastTimestamps stop moving.
+    - `throttled`: at least SPAM_BURST occurrences, less one for each pair estimated (the
+      unread event comes first and may have spent the last token): the per-object filter
+      (25, then one per 5 min) is probably dropping events, and counts and lastTimestamps stop moving.
     - `combined`: some messages were folded into `(combined from similar events): ...`.
     - `pull_error_seen`: some event still carries a runtime pull error.
     - `stale`: the Pod still fails, but the newest pull error is older than a retry (back-off
@@ -565,20 +566,25 @@ def event_trail(events: Iterable[PodEvent], now: datetime, failing: bool) -> Eve
     # Events the filter counted that diagnose does not read (Normal ones, and BackOff, which
     # is mostly about crashing containers), each paired with one it does read: an attempt's
     # `Pulling` with its pull error, a `Back-off pulling image` with its `Error: ImagePullBackOff`.
+    # The unread one of a pair comes first, so it may have taken the burst's last token: each
+    # pair estimated leaves one event of slack.
     reasons = {e.reason for e in events}
+    slack = 0
     if "Pulling" not in reasons:
         occurrences += sum(max(e.count, 1) for e in pull_errors)
+        slack += 1
     if "BackOff" not in reasons:
         occurrences += sum(
             max(e.count, 1) for e in events if e.message == "Error: ImagePullBackOff"
         )
+        slack += 1
     newest = max((e.last_seen for e in pull_errors), default="")
     moment = parse_time(newest) if newest else None
     lag = (now - moment).total_seconds() if moment else None
     stale = failing and lag is not None and lag > MAX_PULL_BACKOFF_SECONDS + SPAM_REFILL_SECONDS
     return EventTrail(
         occurrences=occurrences,
-        throttled=occurrences >= SPAM_BURST,
+        throttled=occurrences + slack >= SPAM_BURST,
         combined=any(e.combined for e in events),
         pull_error_seen=bool(pull_errors),
         newest_pull_error=newest,

@@ -112,17 +112,18 @@ class ContainerReport:
 class _PodFindings:
     """What the pod's secrets give every container: a keyring, or the reason there is none."""
 
-    keyring: Keyring
-    problems: list[Problem]
-    malformed: list[str]
-    usable: list[str]
-    consulted: list[str]
-    missing: list[str]
-    unreadable: list[str]
-    arrived: list[str]  # present now, and not yet tried by the kubelet (see _written_after)
+    keyring: Keyring = field(default_factory=Keyring)
+    problems: list[Problem] = field(default_factory=list)
+    malformed: list[str] = field(default_factory=list)
+    usable: list[str] = field(default_factory=list)
+    consulted: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    # Present now, and not yet tried by the kubelet (see _written_after).
+    arrived: list[str] = field(default_factory=list)
     # Written after the newest pull error on record, but the spam filter thins the events, so
     # whether the kubelet has tried them since, no one can tell from the API.
-    unconfirmed: list[str]
+    unconfirmed: list[str] = field(default_factory=list)
 
 
 TEMPLATE_STATE = "PodTemplate"
@@ -166,7 +167,7 @@ def _written_after(written: str, moment: datetime | None) -> bool:
 def _secret_problems(ctx: PodContext) -> _PodFindings:
     pod = ctx.pod
     names = pull_secret_names(ctx)
-    findings = _PodFindings(Keyring(), [], [], [], [], [], [], [], [])
+    findings = _PodFindings()
     reported_missing: set[str] = set()
     for event in ctx.events:
         if event.reason == FAILED_TO_RETRIEVE_PULL_SECRET:

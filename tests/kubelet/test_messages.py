@@ -395,6 +395,12 @@ def test_25_events_exhaust_the_spam_filter() -> None:
     assert event_trail(read, NOW, True).occurrences == 26  # the node's own count was 25
     assert event_trail(read, NOW, True).throttled is True
     assert event_trail(read[:2], NOW, True).throttled is False
+    # Another Pod there: 25 tokens, BackOff 7 but `Error: ImagePullBackOff` 6 (the BackOff of
+    # the pair came first and took the last token). The estimate is 24, within its slack.
+    read[2] = event("Failed", "Error: ImagePullBackOff", 6)
+    assert event_trail(read, NOW, True).occurrences == 24
+    assert event_trail(read, NOW, True).throttled is True
+    assert event_trail([event("Failed", FAILED, 11)], NOW, True).throttled is False  # 22 + 2
 
 
 def test_an_old_pull_error_on_a_failing_pod_is_stale() -> None:

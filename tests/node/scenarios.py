@@ -238,7 +238,7 @@ class Shop:
 
         # Fixed only once the spam filter thins its events (the last test).
         ns = scenario(
-            "rotated", self.app_image(basic, "rotated"), True, pull_secrets=["team-creds"]
+            "late-fix", self.app_image(basic, "late-fix"), True, pull_secrets=["team-creds"]
         )
         self.docker_secret(ns, "team-creds", {basic.hostport: (ALICE[0], self.wrong_password)})
 
