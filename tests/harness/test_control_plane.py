@@ -142,7 +142,8 @@ def test_extra_user_and_namespaced_grant(control_plane_assets: Path) -> None:
         with pytest.raises(ApiError) as exc:
             rest.get("/api/v1/namespaces/default/pods")
         assert exc.value.status == 403
-        pids = [p.popen.pid for p in (cp._apiserver, cp._etcd) if p is not None]
+        pids = [p.pid for p in cp.processes.processes]
+        assert {p.name for p in cp.processes.processes} == {"etcd", "kube-apiserver"}
         dirs = [cp.workdir, cp.etcd_dir]
         c.close()
     assert cp.startup_seconds is not None and cp.startup_seconds < 30
@@ -158,7 +159,7 @@ def test_failed_start_reports_log_and_cleans_up(control_plane_assets: Path) -> N
         cp.start()
     assert "kube-apiserver exited" in str(exc.value)
     assert "unknown flag: --no-such-flag" in str(exc.value)
-    assert cp._etcd is None and cp._apiserver is None and cp.workdir is None
+    assert not cp.running and cp.workdir is None
 
 
 # ---------------------------------------------------------------------------------------------

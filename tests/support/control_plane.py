@@ -31,15 +31,16 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 import urllib3
 
-from tests.support.netns import set_parent_death_signal
+from kubectl_pullsecret.kubelet.versions import Version, parse_version
 from tests.support.pki import LOOPBACK, CertificateAuthority, key_pem, new_key, public_key_pem
+from tests.support.supervisor import Supervisor
 
 K8S_VERSION = "1.20.2"
 PROVISION_COMMAND = "tools/provision.sh"
@@ -161,12 +162,20 @@ def now_rfc3339(t: dt.datetime | None = None) -> str:
     return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError as exc:
-        return f"<cannot read {path}: {exc}>"
-    return "\n".join(text.splitlines()[-lines:])
+_VERSIONS: dict[Path, Version] = {}
+
+
+def binary_version(binary: Path) -> Version:
+    """The Kubernetes release of a binary, from `BINARY --version` ("Kubernetes v1.37.2")."""
+    if binary not in _VERSIONS:
+        said = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout.split()
+        version = parse_version(said[-1]) if said else None
+        if version is None:
+            raise ControlPlaneError(f"{binary} --version says no release: {' '.join(said)!r}")
+        _VERSIONS[binary] = version
+    return _VERSIONS[binary]
 
 
 def _b64(data: bytes | str) -> str:
@@ -338,14 +347,6 @@ class Rest:
 # Control plane
 
 
-@dataclass
-class _Proc:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-    log_fh: Any = field(repr=False)
-
-
 class ControlPlane:
     """etcd + kube-apiserver on 127.0.0.1 with TLS, static tokens and RBAC.
 
@@ -389,10 +390,8 @@ class ControlPlane:
         self.etcd_port: int | None = None
         self.pki: _Pki | None = None
         self.startup_seconds: float | None = None
-        self._etcd: _Proc | None = None
-        self._apiserver: _Proc | None = None
-        self._controller_manager: _Proc | None = None
-        self._scheduler: _Proc | None = None
+        self.version: Version | None = None  # the binaries' Kubernetes release
+        self._processes: Supervisor | None = None
         self._lock = threading.Lock()
 
     # -- public -------------------------------------------------------------------------------
@@ -410,13 +409,14 @@ class ControlPlane:
         return self.pki.ca_cert
 
     @property
+    def processes(self) -> Supervisor:
+        if self._processes is None:
+            raise ControlPlaneError("control plane is not started")
+        return self._processes
+
+    @property
     def running(self) -> bool:
-        procs = [self._etcd, self._apiserver]
-        if self.controllers:
-            procs.append(self._controller_manager)
-        if self.scheduler:
-            procs.append(self._scheduler)
-        return all(p is not None and p.popen.poll() is None for p in procs)
+        return self._processes is not None and not self._processes.dead()
 
     def _free_port(self) -> int:
         return self.namespace.call(free_port) if self.namespace else free_port()
@@ -425,13 +425,17 @@ class ControlPlane:
         return self.tokens[user]
 
     def start(self) -> ControlPlane:
-        if self._apiserver is not None:
+        if self._processes is not None:
             raise ControlPlaneError("already started")
         t0 = time.monotonic()
         assets = self.assets_dir or find_assets()
+        self.version = binary_version(assets / "kube-apiserver")
         sweep_stale_dirs()
         try:
             self.workdir = Path(tempfile.mkdtemp(prefix="realcluster-", dir=self.parent_dir))
+            self._processes = Supervisor(
+                self.workdir, prefix=self.namespace.prefix if self.namespace else ()
+            )
             # etcd fsyncs a lot; tmpfs keeps startup and every write fast.
             shm = Path("/dev/shm")
             base = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
@@ -448,7 +452,9 @@ class ControlPlane:
                     self._wait_ready()
                     break
                 except _PortClash:
-                    self._kill_processes()
+                    self.processes.stop()
+                    for name in ("etcd", "kube-apiserver"):  # the next try's logs start anew
+                        (self.workdir / f"{name}.log").unlink(missing_ok=True)
                     if attempt == 2:
                         raise ControlPlaneError("could not bind free ports 3 times") from None
                     shutil.rmtree(self.etcd_dir, ignore_errors=True)
@@ -467,7 +473,11 @@ class ControlPlane:
     def stop(self) -> None:
         """Kill the controllers, kube-apiserver, then etcd, and remove temp dirs. Idempotent."""
         with self._lock:
-            self._kill_processes()
+            if self._processes is not None:
+                # Clients first, then the apiserver, then etcd (newest first): etcd going away
+                # under a live apiserver, or the apiserver under its clients, is only noise.
+                self._processes.stop(timeout=10)
+                self._processes = None
             for d in (self.workdir, self.etcd_dir):
                 if d is not None:
                     shutil.rmtree(d, ignore_errors=True)
@@ -548,16 +558,19 @@ class ControlPlane:
         return client.ApiClient(cfg)
 
     def apiserver_log_tail(self, lines: int = 40) -> str:
-        return _tail(self._apiserver.log, lines) if self._apiserver else ""
+        apiserver = self._processes.get("kube-apiserver") if self._processes else None
+        return apiserver.tail(lines) if apiserver else ""
 
     def log_tails(self, lines: int = 20) -> str:
         """The last lines of every process's log, for failure messages."""
-        procs = (self._etcd, self._apiserver, self._controller_manager, self._scheduler)
-        return "\n".join(
-            f"--- {p.name} ({p.log}):\n{_tail(p.log, lines)}" for p in procs if p is not None
-        )
+        return self._processes.tails(lines) if self._processes else ""
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _for_release(self, before_minor: int, flags: list[str]) -> list[str]:
+        """Flags that releases before 1.<before_minor> need and later ones refuse."""
+        assert self.version is not None
+        return flags if not self.version.at_least(before_minor) else []
 
     def _write_token_file(self) -> None:
         assert self.workdir is not None
@@ -570,29 +583,13 @@ class ControlPlane:
                 w.writerow(row)
         (self.workdir / "tokens.csv").chmod(0o600)
 
-    def _spawn(self, name: str, argv: list[str]) -> _Proc:
-        assert self.workdir is not None
-        log = self.workdir / f"{name}.log"
-        fh = log.open("wb")
-        prefix = self.namespace.prefix if self.namespace else []
-        popen = subprocess.Popen(
-            [*prefix, *argv],
-            stdin=subprocess.DEVNULL,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            # Own session: a terminal Ctrl-C reaches only us, and we stop in the right order.
-            start_new_session=True,
-            preexec_fn=set_parent_death_signal if sys.platform.startswith("linux") else None,
-        )
-        return _Proc(name, popen, log, fh)
-
     def _start_etcd(self, assets: Path) -> None:
         assert self.etcd_dir is not None
         self.etcd_port = self._free_port()
         peer = self._free_port()
         client_url = f"http://127.0.0.1:{self.etcd_port}"
         peer_url = f"http://127.0.0.1:{peer}"
-        self._etcd = self._spawn(
+        self.processes.start(
             "etcd",
             [
                 str(assets / "etcd"),
@@ -613,7 +610,7 @@ class ControlPlane:
         assert self.workdir is not None and self.pki is not None
         self.port = self._free_port()
         pki = self.pki
-        self._apiserver = self._spawn(
+        self.processes.start(
             "kube-apiserver",
             [
                 str(assets / "kube-apiserver"),
@@ -621,7 +618,7 @@ class ControlPlane:
                 "--bind-address=127.0.0.1",
                 "--advertise-address=127.0.0.1",
                 f"--secure-port={self.port}",
-                "--insecure-port=0",
+                *self._for_release(before_minor=24, flags=["--insecure-port=0"]),
                 f"--cert-dir={self.workdir}",
                 f"--tls-cert-file={pki.serving_cert}",
                 f"--tls-private-key-file={pki.serving_key}",
@@ -632,7 +629,10 @@ class ControlPlane:
                 f"--service-account-key-file={pki.sa_pub}",
                 f"--service-account-signing-key-file={pki.sa_key}",
                 f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
-                "--feature-gates=BoundServiceAccountTokenVolume=true",
+                # GA in 1.22 and gone as a gate in 1.24: earlier releases need it turned on.
+                *self._for_release(
+                    before_minor=24, flags=["--feature-gates=BoundServiceAccountTokenVolume=true"]
+                ),
                 "--allow-privileged=false",
                 "--profiling=false",
                 # The "kubernetes" Endpoints may not hold a loopback IP; skip reconciling it
@@ -643,7 +643,7 @@ class ControlPlane:
         )
 
     def _wait_ready(self) -> None:
-        assert self._apiserver is not None and self._etcd is not None and self.pki
+        assert self.pki is not None
         ctx = ssl.create_default_context(cafile=str(self.pki.ca_cert))
         deadline = time.monotonic() + self.ready_timeout
         last = "no answer yet"
@@ -653,15 +653,13 @@ class ControlPlane:
         headers = {"Authorization": f"Bearer {self.token('admin')}"}
         try:
             while True:
-                for proc in (self._etcd, self._apiserver):
-                    if proc.popen.poll() is not None:
-                        tail = _tail(proc.log)
-                        if "address already in use" in tail:
-                            raise _PortClash()
-                        raise ControlPlaneError(
-                            f"{proc.name} exited with code {proc.popen.returncode} during "
-                            f"startup; log {proc.log}:\n{tail}"
-                        )
+                for proc in self.processes.dead():
+                    if "address already in use" in proc.tail():
+                        raise _PortClash()
+                    raise ControlPlaneError(
+                        f"{proc.name} exited with code {proc.popen.returncode} during "
+                        f"startup; log {proc.log}:\n{proc.tail()}"
+                    )
                 try:
                     url = f"{self.server}/readyz"
                     if self.namespace is not None:
@@ -676,8 +674,7 @@ class ControlPlane:
                 if time.monotonic() > deadline:
                     raise ControlPlaneError(
                         f"kube-apiserver not ready after {self.ready_timeout:.0f}s "
-                        f"(last /readyz: {last}); tail of {self._apiserver.log}:\n"
-                        f"{_tail(self._apiserver.log)}"
+                        f"(last /readyz: {last}):\n{self.apiserver_log_tail()}"
                     )
                 time.sleep(0.1)
         finally:
@@ -694,7 +691,7 @@ class ControlPlane:
 
     def _start_controller_manager(self, assets: Path) -> None:
         assert self.workdir is not None and self.pki is not None
-        self._controller_manager = self._spawn(
+        self.processes.start(
             "kube-controller-manager",
             [
                 str(assets / "kube-controller-manager"),
@@ -705,45 +702,25 @@ class ControlPlane:
                 f"--root-ca-file={self.pki.ca_cert}",
                 f"--service-account-private-key-file={self.pki.sa_key}",
                 # No health or metrics endpoints: nothing listens but the apiserver's clients.
-                "--port=0",
+                # (The insecure port and its flag are gone since 1.24.)
+                *self._for_release(before_minor=24, flags=["--port=0"]),
                 "--secure-port=0",
                 "--v=1",
             ],
         )
 
     def _start_scheduler(self, assets: Path) -> None:
-        self._scheduler = self._spawn(
+        self.processes.start(
             "kube-scheduler",
             [
                 str(assets / "kube-scheduler"),
                 f"--kubeconfig={self.kubeconfig('admin')}",
                 "--leader-elect=false",
-                "--port=0",
+                *self._for_release(before_minor=24, flags=["--port=0"]),
                 "--secure-port=0",
                 "--v=1",
             ],
         )
-
-    def _kill_processes(self) -> None:
-        # Clients first, then the apiserver: etcd going away under a live apiserver (or the
-        # apiserver under its clients) only produces noise.
-        for attr in ("_scheduler", "_controller_manager", "_apiserver", "_etcd"):
-            proc: _Proc | None = getattr(self, attr)
-            if proc is None:
-                continue
-            p = proc.popen
-            if p.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        p.kill()
-                    p.wait(timeout=10)
-            with contextlib.suppress(OSError):
-                proc.log_fh.close()
-            setattr(self, attr, None)
 
 
 class _PortClash(Exception):

@@ -20,7 +20,6 @@ stopped by its own handle. This module imports no pytest so that it can also be 
 
 from __future__ import annotations
 
-import atexit
 import base64
 import contextlib
 import gzip
@@ -47,8 +46,8 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.support.netns import set_parent_death_signal
 from tests.support.pki import LOOPBACK, CertificateAuthority
+from tests.support.supervisor import Supervised, Supervisor
 
 REQUIRED_TOOLS = ("docker-registry", "skopeo", "htpasswd")
 APT_PACKAGES = ("docker-registry", "apache2-utils", "skopeo")
@@ -77,28 +76,6 @@ def free_port() -> int:
 def closed_port() -> int:
     """A port nothing listens on: connecting to it is refused."""
     return free_port()
-
-
-# Safety net: processes still running when the interpreter exits (a test run killed with
-# Ctrl-C between fixture setup and teardown) are stopped by their pid.
-_LIVE: dict[int, subprocess.Popen[bytes]] = {}
-
-
-def _stop_process(proc: subprocess.Popen[bytes]) -> None:
-    _LIVE.pop(proc.pid, None)
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-@atexit.register
-def _stop_leftovers() -> None:
-    for proc in list(_LIVE.values()):
-        _stop_process(proc)
 
 
 # --------------------------------------------------------------------------------------------
@@ -671,7 +648,8 @@ class Registry:
         self.fixed_port = port
         self.port = port
         self.namespace = namespace
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._processes = Supervisor(workdir, prefix=namespace.prefix if namespace else ())
+        self._proc: Supervised | None = None
         self._log_path = workdir / "registry.log"
 
     @property
@@ -742,20 +720,13 @@ class Registry:
         config_path = self.workdir / "config.yml"
         # JSON is YAML: no YAML writer needed.
         config_path.write_text(json.dumps(self._config(), indent=2))
-        log = self._log_path.open("ab")
-        try:
-            self._proc = subprocess.Popen(
-                [*self._prefix, "docker-registry", "serve", str(config_path)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=self.workdir,
-                # Dies with the test run, even a SIGKILLed one.
-                preexec_fn=set_parent_death_signal,
-            )
-        finally:
-            log.close()
-        _LIVE[self._proc.pid] = self._proc
+        # Dies with the test run, even a SIGKILLed one (the supervisor's parent-death signal).
+        self._proc = self._processes.start(
+            "docker-registry",
+            ["docker-registry", "serve", str(config_path)],
+            cwd=self.workdir,
+            log=self._log_path,
+        )
         try:
             self._wait_ready(timeout)
         except BaseException:
@@ -770,9 +741,9 @@ class Registry:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         while time.monotonic() < end:
-            if self._proc.poll() is not None:
+            if not self._proc.alive():
                 raise RegistryError(
-                    f"docker-registry exited with {self._proc.returncode}:\n{self.log_tail()}"
+                    f"docker-registry exited with {self._proc.popen.returncode}:\n{self.log_tail()}"
                 )
             answers = (
                 self.namespace.call(self._answers, context)
@@ -802,9 +773,8 @@ class Registry:
             return "(no log)"
 
     def stop(self) -> None:
-        if self._proc is not None:
-            _stop_process(self._proc)
-            self._proc = None
+        self._processes.stop()
+        self._proc = None
 
     @property
     def _prefix(self) -> list[str]:
