@@ -40,3 +40,11 @@ ensure_control_plane() {
   export KUBEBUILDER_ASSETS
   log "control plane: $KUBEBUILDER_ASSETS"
 }
+
+# The current node's binaries: Kubernetes, containerd, runc and etcd of the release
+# tools/current-node.env pins, built from the Go module proxy once and cached under ~/.cache.
+ensure_current_node() {
+  PULLSECRET_CURRENT_NODE_ASSETS="$(tools/provision-current-node.sh | tail -n 1)"
+  export PULLSECRET_CURRENT_NODE_ASSETS
+  log "current node: $PULLSECRET_CURRENT_NODE_ASSETS"
+}

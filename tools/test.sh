@@ -2,8 +2,9 @@
 # The project's one test command (README.md "Development"; .ci/run calls it).
 #
 # On a fresh Debian/Ubuntu machine it installs everything itself: the registry tools the
-# --verify tests use, a virtualenv with the package and its test extras, and the control plane
-# (etcd + kube-apiserver, cached under ~/.cache). Extra arguments go to pytest.
+# --verify tests use, a virtualenv with the package and its test extras, the control plane and
+# the 1.20 node (built from Debian's kubernetes source), and the current node (built from the
+# Go module proxy), all cached under ~/.cache. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/dev-env.sh
@@ -14,4 +15,5 @@ ensure_commands docker-registry=docker-registry htpasswd=apache2-utils skopeo=sk
   objdump=binutils kubectl=kubernetes-client
 ensure_venv
 ensure_control_plane
+ensure_current_node
 exec "$venv/bin/python" -m pytest "$@"
