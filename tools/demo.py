@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """One-command demo: a broken shop on a real node, diagnosed and fixed by the real plugin.
 
-    python tools/demo.py
+    python tools/demo.py [--node 1.20|1.37]
 
-It provisions the Kubernetes binaries (tools/provision.sh caches them) and starts a real node
-(tests/support/node.py): etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-containerd and kubelet v1.20, and two private registries, all in a network namespace of their
-own with no route off this machine. It builds a small broken shop with ordinary kubectl
+It provisions the Kubernetes binaries (tools/provision.sh, or tools/provision-current-node.sh
+for the current release; both cache them) and starts a real node (tests/support/node.py):
+etcd, kube-apiserver, kube-controller-manager, kube-scheduler, containerd and the kubelet of
+that release (1.20.2 on containerd 1.6 by default, or the current one on containerd 2), and
+two private registries, all in a network namespace of their own with no route off this
+machine. It builds a small broken shop with ordinary kubectl
 commands; the real kubelet fails to pull; `kubectl pullsecret diagnose pod -A` says why; the
 demo runs the fixes the plugin printed, and the Pods come up Running. Everything it started is
 stopped at the end, on Ctrl-C too. Your own kubeconfig is never read or written.
@@ -14,6 +16,7 @@ stopped at the end, on Ctrl-C too. Your own kubeconfig is never read or written.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shlex
@@ -26,11 +29,15 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PROVISION = ROOT / "tools" / "provision.sh"
 sys.path.insert(0, str(ROOT))
 
 from tests.support.control_plane import ControlPlaneError  # noqa: E402  (the checkout's root)
 from tests.support.node import ALICE, PASSWORD_VARIABLE, Node, NodeError  # noqa: E402
+from tests.support.node_versions import (  # noqa: E402
+    NodeRelease,
+    current_release,
+    legacy_release,
+)
 from tests.support.registries import RegistryError  # noqa: E402
 
 SHOP, VAULT = "shop", "vault"
@@ -68,11 +75,11 @@ def heading(text: str) -> None:
     say(f"== {text}")
 
 
-def provision() -> Path:
-    """Run the provisioning script; its last stdout line is the folder with the binaries."""
-    say(f"$ {PROVISION.relative_to(ROOT)}")
+def provision(script: str) -> Path:
+    """Run a provisioning script; its last stdout line is the folder with the binaries."""
+    say(f"$ {script}")
     r = subprocess.run(
-        ["bash", str(PROVISION)],
+        ["bash", str(ROOT / script)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
@@ -80,7 +87,7 @@ def provision() -> Path:
     )
     lines = r.stdout.strip().splitlines()
     if r.returncode != 0 or not lines:
-        raise DemoError(f"{PROVISION.name} failed (exit {r.returncode}); see its messages above")
+        raise DemoError(f"{script} failed (exit {r.returncode}); see its messages above")
     assets = Path(lines[-1])
     say(f"  the Kubernetes binaries are in {assets}")
     return assets
@@ -205,11 +212,15 @@ class Shop:
         return commands
 
 
-def demo() -> int:
+def demo(release_name: str) -> int:
     heading("Provisioning the binaries (cached after the first run)")
-    assets = provision()
-    heading("Starting a real node: kubelet v1.20 and containerd, in a network namespace")
-    with Node(assets_dir=assets) as node:
+    chosen = {r.name: r for r in (legacy_release(), current_release())}[release_name]
+    provision(chosen.provision)
+    # Found again now that the script has built them.
+    release: NodeRelease = {r.name: r for r in (legacy_release(), current_release())}[release_name]
+    runtime = "containerd 2" if release.containerd_2 else "containerd 1.6"
+    heading(f"Starting a real node: {release} on {runtime}, in a network namespace")
+    with Node(release) as node:
         say(f"node {node.name} Ready in {node.startup_seconds:.0f}s")
         say(f"temporary files: {node.workdir}")
         say(f"clients run inside the node's namespace: {' '.join(node.prefix)} kubectl ...")
@@ -238,7 +249,18 @@ def demo() -> int:
     return 0
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    releases = [legacy_release().name, current_release().name]
+    parser = argparse.ArgumentParser(
+        description="A broken shop on a real node, diagnosed and fixed."
+    )
+    parser.add_argument(
+        "--node",
+        choices=releases,
+        default=releases[0],
+        help=f"the node's Kubernetes release (default {releases[0]})",
+    )
+    args = parser.parse_args(argv)
     # Ctrl-C and SIGTERM both unwind through the `with`, which stops what was started, even
     # where SIGINT was inherited as ignored (background jobs).
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -247,7 +269,7 @@ def main() -> int:
         print("error: the demo's node needs root (namespaces, mounts, cgroups)", file=sys.stderr)
         return 2
     try:
-        return demo()
+        return demo(args.node)
     except KeyboardInterrupt:
         print("\ninterrupted; the node was stopped", file=sys.stderr, flush=True)
         return 130

@@ -1,6 +1,8 @@
 """The real node itself (tests/support/node.py): genuine, isolated, and gone without a trace.
 
-- The session's node is kubelet v1.20.2 on containerd, Ready, with the node IP on its veth.
+Each runs on both nodes (kubelet 1.20.2 on containerd 1.6, and the current release on
+containerd 2):
+- The session's node is the genuine release, Ready, with the node IP on its veth.
 - Nothing it runs can reach off the machine: its namespace has no route but its own.
 - The kubelet's hard-coded paths and sysctls stay inside the node's mount namespace.
 - A node of its own, started beside the session's, runs a Pod and then stops leaving no
@@ -28,7 +30,8 @@ from tests.support.node import (
     _task_ids,
     sweep_stale_nodes,
 )
-from tests.support.node_fixtures import node_assets
+from tests.support.node_fixtures import node_for
+from tests.support.node_versions import read_pins
 
 RUN_TIMEOUT_S = 120.0
 
@@ -48,8 +51,15 @@ def namespace_of(pid: int, kind: str) -> str:
 def test_the_node_is_a_real_kubelet_on_containerd(node: Node) -> None:
     status = node.cluster.rest.get(f"/api/v1/nodes/{node.name}")["status"]
     info = status["nodeInfo"]
-    assert info["kubeletVersion"] == "v1.20.2"
-    assert info["containerRuntimeVersion"].startswith("containerd://1.")
+    release = node.release
+    assert info["kubeletVersion"] == f"v{release.kubernetes}"
+    runtime = info["containerRuntimeVersion"]
+    if release.containerd_2:
+        # Built from the module tools/current-node.env pins, stamped with its version.
+        containerd = read_pins()["CONTAINERD_VERSION"]
+        assert runtime == f"containerd://{containerd.removeprefix('v')}", runtime
+    else:
+        assert runtime.startswith("containerd://1.6."), runtime
     assert {"type": "InternalIP", "address": netns.NODE_IP} in status["addresses"]
     ready = next(c for c in status["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "True", ready
@@ -96,7 +106,7 @@ def test_the_kubelets_writes_stay_in_the_node(node: Node) -> None:
 
 def test_a_stopped_node_leaves_nothing_behind(node: Node) -> None:
     """A second node beside the session's: start, pull and run a Pod, stop, look."""
-    own = node_assets()
+    own = node_for(node.release.name)
     before = HostState.capture()
     try:
         own.start()
@@ -156,7 +166,8 @@ def _alive(pid: int) -> bool:
 KILLED_NODE = """
 import json, sys, time
 from tests.support.node import ALICE, Node
-node = Node(sys.argv[1])
+from tests.support.node_fixtures import release_named
+node = Node(release_named(sys.argv[1]))
 node.start()
 image = node.push_app(node.basic, "team/app", node.unique_tag("killed"))
 node.cluster.create_docker_secret("default", "c", {node.basic.hostport: ALICE})
@@ -176,9 +187,8 @@ time.sleep(600)
 def test_a_killed_run_is_swept_by_the_next(node: Node) -> None:
     """SIGKILL (a CI timeout) skips stop(): most processes die with the run (parent-death
     signal), and the next node's start removes the rest. The session's node is untouched."""
-    own = node_assets()
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILLED_NODE, str(own.assets_dir)],
+        [sys.executable, "-c", KILLED_NODE, node.release.name],
         cwd=Path(__file__).resolve().parents[2],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

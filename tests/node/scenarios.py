@@ -1,4 +1,8 @@
-"""Issue 11's scenarios on the real node: what each one sets up, and what the kubelet did.
+"""Issue 11's scenarios on the real nodes: what each one sets up, and what the kubelet did.
+
+They run on both nodes (kubelet 1.20.2 on containerd 1.6, the current release on containerd
+2); where the two kubelets do different things with the same situation, the scenario says which
+does what (`Shop.release` rules below), and tests/node/test_scenarios.py checks each.
 
 Every scenario gets its own namespace and its own image tag (an image already on the node is
 never pulled again, IfNotPresent), and all of them start at once: the kubelet's pull back-off
@@ -113,6 +117,7 @@ class Shop:
 
     def __init__(self, node: Node) -> None:
         self.node = node
+        self.release = node.release
         self.scenarios: dict[str, Scenario] = {}
         self.run_id = secrets.token_hex(3)
         self.vault = ""
@@ -120,6 +125,28 @@ class Shop:
         self.wrong_password = "Wrong-pw-" + secrets.token_hex(4)
         self._late: list[Callable[[], None]] = []
         self._after_pods: list[Callable[[], None]] = []
+
+    # -- what this node's kubelet does differently ---------------------------------------------
+
+    @property
+    def verifies_cached_images(self) -> bool:
+        """KubeletEnsureSecretPulledImages (KEP-2535), beta and on by default from 1.35
+        (kube_features.go): an image another Pod's secret pulled is pulled again with this
+        Pod's own credentials before it may run."""
+        return self.release.kubernetes.at_least(35)
+
+    @property
+    def credential_errors_as_reason(self) -> bool:
+        """From 1.33 a pull secret the kubelet cannot decode fails the container before any
+        pull (image_manager.go EnsureImageExists: lookupPullCredentials): the error text is the
+        waiting reason, with an `Error: <text>` event and no `Failed to pull image`."""
+        return self.release.kubernetes.at_least(33)
+
+    def malformed_outcome(self) -> dict[str, Any]:
+        if not self.credential_errors_as_reason:
+            return {}
+        error = "illegal base64 data at input byte 0"
+        return {"waiting": (error,), "event": ("Failed", f"Error: {error}")}
 
     # -- building blocks ----------------------------------------------------------------------
 
@@ -253,7 +280,11 @@ class Shop:
         # Valid JSON (the apiserver accepts it), but `auth` is not base64.
         malformed = {"auth": "%%%not-base64%%%"}
         ns = scenario(
-            "malformed", self.app_image(basic, "malformed"), True, pull_secrets=["team-creds"]
+            "malformed",
+            self.app_image(basic, "malformed"),
+            True,
+            pull_secrets=["team-creds"],
+            how=self.malformed_outcome(),
         )
         self.docker_secret(ns, "team-creds", {basic.hostport: malformed})
 
@@ -263,6 +294,7 @@ class Shop:
             self.app_image(basic, "blocked"),
             True,
             pull_secrets=["broken", "team-creds"],
+            how=self.malformed_outcome(),
         )
         self.docker_secret(ns, "broken", {"registry.example.com": malformed})
         self.docker_secret(ns, "team-creds", good)
@@ -403,12 +435,16 @@ class Shop:
         def warm_up() -> None:
             self.pod("warm-up", ns, "warm-up", image, ["team-creds"])  # labelled "warm-up"
 
+        # From 1.35 the kubelet pulls the cached image again with this Pod's credentials, which
+        # are none (its secret is gone): it fails, and the missing secret is reported.
+        fails = self.verifies_cached_images
+
         def create() -> None:
             manifest = self.pod("already-present", ns, "web", image, ["gone"])
-            self.add("already-present", ns, image, False, manifest)
+            self.add("already-present", ns, image, fails, manifest)
 
-        # A Deployment on that cached image, its secret gone too: it runs, and no event on a
-        # 1.20 kubelet says anything is wrong until a fresh node has to pull.
+        # A Deployment on that cached image, its secret gone too: on 1.20 it runs, and no event
+        # says anything is wrong until a fresh node has to pull; from 1.35 it fails at once.
         cached_ns = self.namespace("cached-deployment")
         deployment = {
             "apiVersion": "apps/v1",
@@ -431,7 +467,7 @@ class Shop:
             self.node.cluster.rest.post(
                 f"/apis/apps/v1/namespaces/{cached_ns}/deployments", deployment
             )
-            self.add("cached-deployment", cached_ns, image, False, deployment)
+            self.add("cached-deployment", cached_ns, image, fails, deployment)
 
         pods.insert(0, warm_up)
         self._late.extend((create, create_deployment))

@@ -1,11 +1,14 @@
-"""A real node: kubelet v1.20 and containerd, pulling for real from real registries.
+"""A real node: a genuine kubelet and containerd, pulling for real from real registries.
 
-`Node` starts, all inside the node's own network and mount namespaces (tests/support/netns.py):
+A `Node` is one of the releases in tests/support/node_versions.py: kubelet 1.20.2 on
+containerd 1.6 (flags), or the current release on containerd 2 (a KubeletConfiguration file,
+containerd's version 3 config, and the node's own credential provider). It starts, all inside
+the node's own network and mount namespaces (tests/support/netns.py):
 etcd, kube-apiserver, kube-controller-manager and kube-scheduler (tests/support/control_plane.py),
 three registries (tests/support/registries.py), containerd and the kubelet:
 
-- "open": plain http, no auth, 127.0.0.1:5000. It holds pause:3.4.1, containerd's sandbox
-  image, built from the cached `pause` binary (pause.c of the same Kubernetes source tree).
+- "open": plain http, no auth, 127.0.0.1:5000. It holds the pause image (containerd's sandbox
+  image), built from the cached `pause` binary (pause.c of the same Kubernetes release).
 - "basic": TLS and htpasswd (Basic), 127.0.0.1:5001.
 - "token": TLS and token auth, 127.0.0.1:5002; its token server is Python, in the namespace.
 
@@ -45,7 +48,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -58,8 +61,20 @@ from tests.support.control_plane import (
     Cluster,
     ControlPlane,
     ControlPlaneError,
-    find_assets,
 )
+from tests.support.node_config import (
+    CNI_BIN_DIR,
+    PROVIDER_NAME,
+    KubeletSettings,
+    NodePaths,
+    cni_config,
+    containerd_config,
+    hosts_toml,
+    kubelet_launch,
+    provider_config,
+    provider_script,
+)
+from tests.support.node_versions import NodeRelease, current_release, legacy_release, node_path
 from tests.support.registries import (
     ImageFile,
     Pki,
@@ -72,21 +87,18 @@ from tests.support.registries import (
     missing_tools,
     write_oci_layout,
 )
+from tests.support.supervisor import ProcessDied, Supervised, Supervisor, environment_without
 
 NODE_NAME = "realnode"
 OPEN_PORT, BASIC_PORT, TOKEN_PORT = 5000, 5001, 5002
-KUBELET_PORT, KUBELET_HEALTHZ_PORT = 10250, 10248
-PAUSE_IMAGE = f"127.0.0.1:{OPEN_PORT}/pause:3.4.1"
-# The pods' addresses: RFC 5737 TEST-NET-2, on a bridge inside the node's namespace only.
-POD_SUBNET = "198.51.100.0/24"
-CLUSTER_DNS = "10.0.0.10"  # in the service range; nothing answers it, and no pod looks up names
-CNI_BIN_DIR = Path("/usr/lib/cni")
+# Images under this repository prefix of the basic registry get credentials from the node's
+# own credential provider (current kubelets): the right ones, or under PROVIDER_WRONG wrong ones.
+PROVIDED, PROVIDED_WRONG = "provided", "provided-wrong"
 BUSYBOX = Path("/bin/busybox")
 # The app image's command: it says it runs, and ends at once on SIGTERM (pods delete fast).
 APP_MESSAGE = "app running"
 APP_COMMAND = f'echo "{APP_MESSAGE}"; trap "exit 0" TERM; sleep 3600 & wait'
 READY_TIMEOUT_S = 120.0
-STOP_TIMEOUT_S = 15.0
 
 # Users of the basic and token registries. Passwords are distinctive, so a leak is found by a
 # plain search, and random, so the plugin's redaction never hides a name in the output.
@@ -106,35 +118,33 @@ class NodeError(RuntimeError):
 
 
 NODE_BINARIES = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kubelet")
+RUNTIME_COMMANDS = ("containerd", "containerd-shim-runc-v2", "runc", "ctr")
 
 
-def missing_prerequisites(assets: Path | None) -> list[str]:
-    """What this machine lacks to run a node, each with how to get it; empty when ready."""
+def missing_prerequisites(release: NodeRelease) -> list[str]:
+    """What this machine lacks to run a node of this release, each with how to get it; empty
+    when ready."""
     missing: list[str] = []
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
         missing.append("root on Linux (the node makes namespaces, mounts and cgroups)")
-    if assets is None:
-        missing.append("the Kubernetes binaries (run tools/provision.sh)")
+    if release.assets is None:
+        missing.append(f"the {release} binaries: {release.why_missing} (run {release.provision})")
     else:
-        absent = [b for b in (*NODE_BINARIES, "pause") if not os.access(assets / b, os.X_OK)]
+        absent = [
+            b for b in (*NODE_BINARIES, "pause") if not os.access(release.assets / b, os.X_OK)
+        ]
         if absent:
-            missing.append(f"{', '.join(absent)} in {assets} (run tools/provision.sh)")
-    commands = ("containerd", "containerd-shim-runc-v2", "runc", "ctr")
-    absent = [c for c in commands if shutil.which(c, path=_node_path()) is None]
+            missing.append(f"{', '.join(absent)} in {release.assets} (run {release.provision})")
+    absent = [c for c in RUNTIME_COMMANDS if release.command(c) is None]
     absent += [str(p) for p in (BUSYBOX, CNI_BIN_DIR / "bridge") if not p.exists()]
     absent += netns.required_commands() + missing_tools()
     if absent:
         missing.append(
-            f"{', '.join(absent)} (run tools/provision.sh; it installs containerd, runc, "
-            "containernetworking-plugins, busybox-static, docker-registry, skopeo, apache2-utils)"
+            f"{', '.join(absent)} (run {release.provision}; tools/provision.sh installs "
+            "containerd, runc, containernetworking-plugins, busybox-static, docker-registry, "
+            "skopeo, apache2-utils)"
         )
     return missing
-
-
-def _node_path() -> str:
-    """PATH for the node's processes: containerd finds its shim and runc on it."""
-    extra = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-    return os.pathsep.join(dict.fromkeys([*os.environ.get("PATH", "").split(os.pathsep), *extra]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,34 +213,6 @@ class HostState:
 
 # --------------------------------------------------------------------------------------------
 # Processes
-
-
-@dataclass
-class _Proc:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log.read_text(errors="replace").splitlines()
-        except OSError as exc:
-            return f"<cannot read {self.log}: {exc}>"
-        return "\n".join(text[-lines:])
-
-    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        if self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.popen.terminate()
-            try:
-                self.popen.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    self.popen.kill()
-                self.popen.wait(timeout=timeout)
 
 
 def _cgroup_folders(group: Path) -> list[Path]:
@@ -341,102 +323,6 @@ def sweep_stale_nodes() -> None:
 # Configuration files
 
 
-def _containerd_config(workdir: Path) -> str:
-    c = workdir / "containerd"
-    return f"""version = 2
-root = "{c / "root"}"
-state = "{c / "state"}"
-oom_score = 0
-# Plugins this node has no use for, which only log errors at start.
-disabled_plugins = [
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing",
-]
-
-[grpc]
-  address = "{c / "containerd.sock"}"
-
-[ttrpc]
-  address = "{c / "containerd.sock.ttrpc"}"
-
-[debug]
-  level = "info"
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{c / "opt"}"
-
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "{PAUSE_IMAGE}"
-  stream_server_address = "127.0.0.1"
-  # The VM's root lacks CAP_SYS_RESOURCE: runc cannot set the sandbox's oom_score_adj of -998
-  # ("can't get final child's PID from pipe: EOF"). Clamp to containerd's own value instead.
-  restrict_oom_score_adj = true
-  netns_mounts_under_state_dir = true
-  disable_apparmor = true
-  enable_selinux = false
-
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-        Root = "{workdir / "runc"}"
-
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "{CNI_BIN_DIR}"
-    conf_dir = "{workdir / "cni" / "net.d"}"
-
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    config_path = "{c / "certs.d"}"
-"""
-
-
-def _hosts_toml(hostport: str, tls: bool, ca: Path | None) -> str:
-    """containerd 1.6 hosts.toml for one registry. Two traps (real-node.md, obstacle 3): a file
-    without a [host] table is rejected and the registry is spoken to in plain http; with one,
-    the server is tried twice, so the CA goes on both, or a 404 from the first try ends as the
-    second's x509 error."""
-    url = f"{'https' if tls else 'http'}://{hostport}"
-    ca_line = f'ca = "{ca}"\n' if tls and ca else ""
-    return (
-        f'server = "{url}"\n{ca_line}\n'
-        f'[host."{url}"]\n  capabilities = ["pull", "resolve"]\n'
-        + (f"  {ca_line}" if ca_line else "")
-    )
-
-
-def _cni_config(workdir: Path) -> str:
-    return json.dumps(
-        {
-            "cniVersion": "0.4.0",
-            "name": "realnode",
-            "plugins": [
-                {
-                    "type": "bridge",
-                    "bridge": "rn0",
-                    # No gateway, no masquerading: nothing on the machine's side changes.
-                    "isGateway": False,
-                    "ipMasq": False,
-                    "ipam": {
-                        "type": "host-local",
-                        "ranges": [[{"subnet": POD_SUBNET}]],
-                        "dataDir": str(workdir / "cni" / "ipam"),
-                    },
-                }
-            ],
-        },
-        indent=2,
-    )
-
-
 def _app_files() -> list[ImageFile]:
     files = [ImageFile("bin/busybox", BUSYBOX.read_bytes(), 0o755)]
     files += [ImageFile(f"bin/{n}", link="busybox") for n in ("sh", "sleep", "echo", "cat", "ls")]
@@ -465,9 +351,15 @@ class NodeRegistry:
 class Node:
     """One node and its control plane, all in its own namespaces. Use as a context manager."""
 
-    def __init__(self, assets_dir: Path | str | None = None, name: str = NODE_NAME) -> None:
-        self.assets_dir = Path(assets_dir) if assets_dir else None
+    def __init__(
+        self,
+        release: NodeRelease | None = None,
+        name: str = NODE_NAME,
+        kubelet_settings: KubeletSettings | None = None,
+    ) -> None:
+        self.release = release or legacy_release()
         self.name = name
+        self.kubelet_settings = kubelet_settings or KubeletSettings()
         self.workdir: Path | None = None
         self.netns: netns.NetworkNamespace | None = None
         self.mounts: netns.PrivateMounts | None = None
@@ -478,8 +370,7 @@ class Node:
         self.timings: dict[str, float] = {}
         self.host_before: HostState | None = None
         self._token_server: TokenServer | None = None
-        self._containerd: _Proc | None = None
-        self._kubelet: _Proc | None = None
+        self._processes: Supervisor | None = None
         self._cluster: Cluster | None = None
         self._kubeconfig: Path | None = None
         self._app_layout: Path | None = None
@@ -493,6 +384,23 @@ class Node:
         if self.workdir is None:
             raise NodeError("the node is not started")
         return self.workdir
+
+    @property
+    def paths(self) -> NodePaths:
+        return NodePaths(self._dir())
+
+    @property
+    def pause_image(self) -> str:
+        return f"127.0.0.1:{OPEN_PORT}/pause:{self.release.pause_tag}"
+
+    @property
+    def processes(self) -> Supervisor:
+        if self._processes is None:
+            raise NodeError("the node is not started")
+        return self._processes
+
+    def _process(self, name: str) -> Supervised | None:
+        return self._processes.get(name) if self._processes is not None else None
 
     @property
     def kubeconfig(self) -> Path:
@@ -542,9 +450,9 @@ class Node:
         if self.workdir is not None:
             raise NodeError("already started")
         t0 = time.monotonic()
-        assets = self.assets_dir or find_assets()
-        missing = missing_prerequisites(assets)
-        if missing:
+        missing = missing_prerequisites(self.release)
+        assets = self.release.assets
+        if missing or assets is None:
             raise NodeError("cannot start a node: missing " + "; ".join(missing))
         sweep_stale_nodes()
         self.host_before = HostState.capture()
@@ -558,7 +466,7 @@ class Node:
             self._step("registries", self._start_registries)
             self._step("images", lambda: self._push_base_images(assets))
             self._step("containerd", self._start_containerd)
-            self._step("kubelet", lambda: self._start_kubelet(assets))
+            self._step("kubelet", self._start_kubelet)
             self._step("node ready", self._wait_node_ready)
         except BaseException:
             self.stop()
@@ -575,6 +483,16 @@ class Node:
         workdir = self._dir()
         self.netns = netns.NetworkNamespace(workdir).create()
         self.mounts = netns.PrivateMounts(workdir, self.netns, assets / "pause").create()
+        self._processes = Supervisor(
+            workdir,
+            prefix=self.mounts.prefix,
+            env=environment_without(
+                ("KUBE", "CONTAINERD"),
+                PATH=self._node_path(),
+                TMPDIR=str(workdir / "tmp"),
+                HOME=str(workdir / "home"),
+            ),
+        )
 
     def _start_control_plane(self, assets: Path) -> None:
         assert self.mounts is not None
@@ -640,14 +558,15 @@ class Node:
 
     def _push_base_images(self, assets: Path) -> None:
         folder = self._dir() / "images"
+        tag = self.release.pause_tag
         pause = write_oci_layout(
             folder / "pause",
-            "3.4.1",
+            tag,
             files=[ImageFile("pause", (assets / "pause").read_bytes(), 0o755)],
             config={"Entrypoint": ["/pause"]},
             architecture=go_architecture(),
         )
-        self.open.registry.push(pause, "3.4.1", "pause:3.4.1", None)
+        self.open.registry.push(pause, tag, f"pause:{tag}", None)
         self._app_layout = write_oci_layout(
             folder / "app",
             "app",
@@ -657,124 +576,108 @@ class Node:
         )
 
     def _start_containerd(self) -> None:
-        workdir = self._dir()
+        paths = self.paths
         netns.become_subreaper()
-        c = _mkdir(workdir / "containerd")
         for node_registry in self.registries.values():
-            hosts = _mkdir(c / "certs.d" / node_registry.hostport)
+            hosts = _mkdir(paths.certs_d / node_registry.hostport)
             ca = self.ca_file if node_registry.tls else None
             (hosts / "hosts.toml").write_text(
-                _hosts_toml(node_registry.hostport, node_registry.tls, ca)
+                hosts_toml(node_registry.hostport, node_registry.tls, ca)
             )
-        _mkdir(workdir / "cni" / "net.d")
-        (workdir / "cni" / "net.d" / "10-realnode.conflist").write_text(_cni_config(workdir))
-        config = c / "config.toml"
-        config.write_text(_containerd_config(workdir))
-        self._containerd = self._spawn("containerd", ["containerd", "--config", str(config)])
+        _mkdir(paths.cni_conf_dir)
+        (paths.cni_conf_dir / "10-realnode.conflist").write_text(cni_config(paths))
+        config = paths.containerd / "config.toml"
+        config.write_text(containerd_config(self.release, paths, self.pause_image))
+        containerd = self.release.command("containerd")
+        assert containerd is not None
+        process = self.processes.start("containerd", [containerd, "--config", str(config)])
         deadline = time.monotonic() + 30
         while True:
-            if not self._containerd.alive():
-                raise NodeError(f"containerd exited:\n{self._containerd.tail()}")
+            if not process.alive():
+                raise NodeError(f"containerd exited:\n{process.tail()}")
             if self.ctr("version", check=False).returncode == 0:
                 return
             if time.monotonic() > deadline:
-                raise NodeError(f"containerd does not answer:\n{self._containerd.tail()}")
+                raise NodeError(f"containerd does not answer:\n{process.tail()}")
             time.sleep(0.05)
 
-    def _start_kubelet(self, assets: Path) -> None:
-        workdir = self._dir()
-        k = _mkdir(workdir / "kubelet")
+    def _start_kubelet(self) -> None:
+        """Start the kubelet; a current one with its own credential provider, which hands out
+        the basic registry's credentials for PROVIDED (alice's) and PROVIDED_WRONG (wrong)."""
+        paths = self.paths
         assert self.mounts is not None
-        sock = workdir / "containerd" / "containerd.sock"
-        self._kubelet = self._spawn(
-            "kubelet",
-            [
-                str(assets / "kubelet"),
-                f"--kubeconfig={self.kubeconfig}",
-                f"--root-dir={k / 'root'}",
-                f"--cert-dir={k / 'pki'}",
-                f"--volume-plugin-dir={k / 'volume-plugins'}",
-                f"--seccomp-profile-root={k / 'root' / 'seccomp'}",
-                f"--hostname-override={self.name}",
-                f"--node-ip={netns.NODE_IP}",
-                "--container-runtime=remote",
-                f"--container-runtime-endpoint=unix://{sock}",
-                f"--containerd={sock}",
-                "--runtime-request-timeout=2m",
-                f"--pod-infra-container-image={PAUSE_IMAGE}",
-                "--fail-swap-on=false",
-                # No QoS cgroups, no node allocatable: containerd's k8s.io cgroups only.
-                "--cgroups-per-qos=false",
-                "--enforce-node-allocatable=",
-                "--cgroup-driver=cgroupfs",
-                "--make-iptables-util-chains=false",
-                f"--cluster-dns={CLUSTER_DNS}",
-                "--cluster-domain=cluster.local",
-                f"--resolv-conf={self.mounts.resolv_conf}",
-                f"--address={netns.NODE_IP}",
-                f"--port={KUBELET_PORT}",
-                "--read-only-port=0",
-                "--healthz-bind-address=127.0.0.1",
-                f"--healthz-port={KUBELET_HEALTHZ_PORT}",
-                # The apiserver has no kubelet client certificate; only the namespace reaches it.
-                "--anonymous-auth=true",
-                "--authentication-token-webhook=false",
-                "--authorization-mode=AlwaysAllow",
-                "--node-status-update-frequency=10s",
-                # A deleted Pod leaves the API only at the kubelet's next sync of it: every
-                # minute by default, so `kubectl delete pod` of a running Pod took up to 60 s.
-                # (A Pod that never ran a container waits for the container GC instead, a
-                # fixed minute.)
-                "--sync-frequency=10s",
-                # A scenario's image must stay on the node (IfNotPresent), and a full disk
-                # elsewhere on the machine must not evict the tests' pods.
-                "--image-gc-high-threshold=100",
-                "--image-gc-low-threshold=99",
-                "--eviction-hard=memory.available<1Mi,nodefs.available<1%,imagefs.available<1%",
-                "--v=2",
-            ],
+        _mkdir(paths.kubelet)
+        launch = kubelet_launch(
+            self.release,
+            paths,
+            name=self.name,
+            node_ip=netns.NODE_IP,
+            kubeconfig=self.kubeconfig,
+            resolv_conf=self.mounts.resolv_conf,
+            pause_image=self.pause_image,
+            settings=self.kubelet_settings,
         )
+        if launch.config is not None:
+            (paths.kubelet / "config.json").write_text(json.dumps(launch.config, indent=2))
+            provider = _mkdir(paths.provider_bin_dir) / PROVIDER_NAME
+            provider.write_text(provider_script())
+            provider.chmod(0o755)
+            prefixes = [f"{self.basic.hostport}/{p}" for p in (PROVIDED, PROVIDED_WRONG)]
+            paths.provider_config.write_text(provider_config(paths, prefixes))
+            self.set_provider_credentials(
+                {prefixes[0]: ALICE, prefixes[1]: (ALICE[0], "Provided-wrong-pw")}
+            )
+        self.processes.start("kubelet", launch.argv)
 
-    def _wait_node_ready(self) -> None:
-        assert self._kubelet is not None
+    def set_provider_credentials(self, credentials: Mapping[str, tuple[str, str]]) -> None:
+        """What the node's credential provider hands out from its next call, by image prefix."""
+        path = self.paths.provider_credentials
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({k: list(v) for k, v in credentials.items()}))
+        temporary.chmod(0o600)
+        temporary.replace(path)  # the kubelet may exec the provider meanwhile
+
+    def restart_kubelet(self, settings: KubeletSettings) -> None:
+        """Stop the kubelet and start it again with these settings; its Pods keep running, as on
+        a real node whose kubelet restarts. Returns once the node is Ready again."""
+        if not self.release.config_file_kubelet:
+            raise NodeError(f"kubelet settings need a configuration file, not {self.release}")
+        self.processes.stop("kubelet")
+        self.kubelet_settings = settings
+        # Heartbeats carry whole seconds: one from this second on is the new kubelet's.
+        since = datetime.now(timezone.utc).replace(microsecond=0)
+        self._start_kubelet()
+        self._wait_node_ready(since)
+
+    def _wait_node_ready(self, since: datetime | None = None) -> None:
+        """Until the node is Ready; `since`: by a heartbeat of a kubelet started then (the
+        condition of the kubelet before a restart stays True for a while)."""
         deadline = time.monotonic() + READY_TIMEOUT_S
         while True:
-            if not self._kubelet.alive():
-                raise NodeError(f"the kubelet exited:\n{self._kubelet.tail()}")
+            kubelet = self._process("kubelet")
+            if kubelet is None or not kubelet.alive():
+                raise NodeError(f"the kubelet exited:\n{kubelet.tail() if kubelet else ''}")
             with contextlib.suppress(ApiError):
                 node = self.cluster.rest.get(f"/api/v1/nodes/{self.name}")
                 ready = [
                     c for c in node.get("status", {}).get("conditions", []) if c["type"] == "Ready"
                 ]
-                if ready and ready[0]["status"] == "True":
+                beat = parse_time(ready[0].get("lastHeartbeatTime") or "") if ready else None
+                fresh = since is None or (beat is not None and beat >= since)
+                if ready and ready[0]["status"] == "True" and fresh:
                     return
             if time.monotonic() > deadline:
                 raise NodeError(
                     f"node {self.name} not Ready after {READY_TIMEOUT_S:.0f}s; kubelet log:\n"
-                    f"{self._kubelet.tail()}"
+                    f"{kubelet.tail()}"
                 )
             time.sleep(0.25)
 
-    def _spawn(self, name: str, argv: list[str]) -> _Proc:
-        assert self.mounts is not None
-        log = self._dir() / f"{name}.log"
-        with log.open("wb") as fh:
-            popen = subprocess.Popen(
-                [*self.mounts.prefix, *argv],
-                stdin=subprocess.DEVNULL,
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                env=self._process_env(),
-                start_new_session=True,
-                preexec_fn=netns.set_parent_death_signal,
-            )
-        return _Proc(name, popen, log)
-
-    def _process_env(self) -> dict[str, str]:
-        workdir = self._dir()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "CONTAINERD"))}
-        env.update(PATH=_node_path(), TMPDIR=str(workdir / "tmp"), HOME=str(workdir / "home"))
-        return env
+    def _node_path(self) -> str:
+        """PATH for the node's processes: a current node's own containerd first (containerd
+        finds its shim on it), then the machine's."""
+        own = [str(self.release.assets)] if self.release.runtime_in_assets else []
+        return os.pathsep.join([*own, node_path()])
 
     # -- using the node -----------------------------------------------------------------------
 
@@ -832,12 +735,14 @@ class Node:
         """containerd's own CLI, in the CRI's namespace (k8s.io)."""
         sock = self._dir() / "containerd" / "containerd.sock"
         assert self.mounts is not None
+        ctr = self.release.command("ctr")
+        assert ctr is not None
         result = subprocess.run(
-            [*self.mounts.prefix, "ctr", f"--address={sock}", "--namespace=k8s.io", *args],
+            [*self.mounts.prefix, ctr, f"--address={sock}", "--namespace=k8s.io", *args],
             capture_output=True,
             text=True,
             timeout=60,
-            env=self._process_env(),
+            env=self.processes.env,
             stdin=subprocess.DEVNULL,
             check=False,
         )
@@ -882,27 +787,28 @@ class Node:
             time.sleep(interval)
 
     def check_alive(self) -> None:
-        procs = [p for p in (self._containerd, self._kubelet) if p is not None]
-        for proc in procs:
-            if not proc.alive():
-                raise NodeError(f"{proc.name} died:\n{proc.tail()}")
+        try:
+            self.processes.check()
+        except ProcessDied as exc:
+            raise NodeError(f"a node process died: {exc}") from None
         if self.control_plane is not None and not self.control_plane.running:
             raise NodeError(f"a control-plane process died:\n{self.control_plane.log_tails()}")
 
     def pull_attempts(self, image: str) -> list[datetime]:
         """When containerd began each pull of IMAGE, from its log: `PullImage "IMAGE"`."""
-        assert self._containerd is not None
+        containerd = self._process("containerd")
+        assert containerd is not None
         needle = f'msg="PullImage \\"{image}\\""'
-        lines = self._containerd.log.read_text(errors="replace").splitlines()
+        lines = containerd.log.read_text(errors="replace").splitlines()
         found = [re.match(r'time="([^"]+)"', line) for line in lines if needle in line]
         return [moment for m in found if m and (moment := parse_time(m[1])) is not None]
 
     def kubelet_log(self, lines: int = 200) -> str:
-        return self._kubelet.tail(lines) if self._kubelet else ""
+        kubelet = self._process("kubelet")
+        return kubelet.tail(lines) if kubelet else ""
 
     def log_tails(self, lines: int = 20) -> str:
-        parts = [p for p in (self._containerd, self._kubelet) if p is not None]
-        text = "\n".join(f"--- {p.name} ({p.log}):\n{p.tail(lines)}" for p in parts)
+        text = self._processes.tails(lines) if self._processes else ""
         if self.control_plane is not None:
             text += "\n" + self.control_plane.log_tails(lines)
         return text
@@ -924,8 +830,9 @@ class Node:
                 except Exception as exc:  # keep stopping the rest, report it
                     problems.append(f"{what}: {exc!r}")
 
-            if self._kubelet is not None:
-                attempt("stopping the kubelet", self._kubelet.stop)
+            processes = self._processes
+            if processes is not None:
+                attempt("stopping the kubelet", lambda: processes.stop("kubelet"))
             # The kubelet leaves its pods running; kill them by their cgroups.
             containers = _task_ids(workdir)
             for container in containers:
@@ -933,8 +840,8 @@ class Node:
                     f"container {container}",
                     lambda c=container: _kill_cgroup(_container_cgroups(c)),
                 )
-            if self._containerd is not None:
-                attempt("stopping containerd", self._containerd.stop)
+            if processes is not None:
+                attempt("stopping containerd", processes.stop)
             if self._cluster is not None:
                 attempt("closing the REST client", self._cluster.close)
             if self.control_plane is not None:
@@ -958,6 +865,7 @@ class Node:
             if workdir.exists():
                 problems.append(f"{workdir} could not be removed")
             self.workdir = None
+            self._processes = None
             self._leftovers = problems
             return problems
 
@@ -1026,12 +934,15 @@ def _mkdir(path: Path) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Start a real node (kubelet + containerd).")
-    parser.add_argument("--assets", help="folder holding the Kubernetes binaries")
+    known = {r.name: r for r in (legacy_release(), current_release())}
+    parser.add_argument(
+        "--release", choices=sorted(known), default="1.20", help="which node (default 1.20)"
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        with Node(assets_dir=args.assets) as node:
+        with Node(known[args.release]) as node:
             print(f"node {node.name} Ready in {node.startup_seconds:.1f}s: {node.timings}")
             print(f"registries: {', '.join(r.hostport for r in node.registries.values())}")
             print(f"\nexport KUBECONFIG={node.kubeconfig}")
