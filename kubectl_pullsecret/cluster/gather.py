@@ -115,6 +115,7 @@ class Gatherer:
         self._by_name: dict[str, list[dict[str, Any]] | None] = {}
         self._server_rules: KubeletRules | None = None
         self._node_rules: dict[str, KubeletRules] = {}
+        self._node_images: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
 
     # pods and events
@@ -235,10 +236,10 @@ class Gatherer:
         if not node:
             return self.server_rules()
         if node not in self._node_rules:
+            status: dict[str, Any] = {}
             try:
-                info = (self.client.get(core_path("nodes", name=node)).get("status") or {}).get(
-                    "nodeInfo"
-                ) or {}
+                status = self.client.get(core_path("nodes", name=node)).get("status") or {}
+                info = status.get("nodeInfo") or {}
             except Forbidden:
                 self._warn_once(
                     "cannot read nodes (forbidden: get nodes): the verdicts assume the kubelet "
@@ -248,8 +249,13 @@ class Gatherer:
             except ApiStatusError:
                 info = {}
             kubelet, runtime = info.get("kubeletVersion"), info.get("containerRuntimeVersion")
+            self._node_images[node] = node_image_names(status)
             self._node_rules[node] = rules_for(kubelet, runtime) if kubelet else self.server_rules()
         return self._node_rules[node]
+
+    def node_images(self, node: str) -> frozenset[str]:
+        """The images a node reported it holds (read with its rules; empty when unknown)."""
+        return self._node_images.get(node, frozenset())
 
     def _warn_once(self, warning: str) -> None:
         with self._lock:
@@ -412,6 +418,18 @@ class Gatherer:
             return ServiceAccountFacts(name, SecretStatus.FORBIDDEN)
         except ApiStatusError:
             return ServiceAccountFacts(name, SecretStatus.ERROR)
+
+
+def node_image_names(status: dict[str, Any]) -> frozenset[str]:
+    """Every name of every image in a node's `status.images` (tags and digests, as the runtime
+    reports them: `127.0.0.1:5001/team/app:v1`, `docker.io/library/nginx@sha256:...`). The
+    kubelet reports at most nodeStatusMaxImages (50 by default, largest first): an image not
+    listed may still be there."""
+    names: set[str] = set()
+    for image in status.get("images") or []:
+        if isinstance(image, dict):
+            names.update(n for n in image.get("names") or [] if isinstance(n, str))
+    return frozenset(names)
 
 
 def _key(obj: dict[str, Any]) -> tuple[str, str]:
@@ -635,6 +653,7 @@ def gather_diagnosis(
                 rules=gatherer.server_rules()
                 if template_of
                 else gatherer.node_rules(facts.node_name),
+                node_images=frozenset() if template_of else gatherer.node_images(facts.node_name),
             )
         )
     return Gathered(contexts, gatherer.warnings + owners.warnings, gatherer.sensitive)

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from kubectl_pullsecret.kubelet.image_ref import ImageRef
 from kubectl_pullsecret.kubelet.pod import PULL_IF_NOT_PRESENT, PULL_NEVER
 from kubectl_pullsecret.kubelet.versions import Gate, KubeletRules
 
@@ -70,3 +71,13 @@ def cached_image_check(
     if pull_policy == PULL_IF_NOT_PRESENT:
         return CacheCheck(CacheEffect.REPULL_WITH_POD_CREDENTIALS, gate)
     return CacheCheck(CacheEffect.NONE, gate)
+
+
+def on_node(image: ImageRef, node_images: frozenset[str]) -> bool:
+    """Whether the node's status lists this image (by tag or digest, as the runtime names it:
+    `docker.io/library/nginx:latest`). The kubelet lists at most nodeStatusMaxImages (50):
+    False only means "not listed"."""
+    wanted = {f"{image.repository}:{image.tag or 'latest'}"} if not image.digest else set()
+    if image.digest:
+        wanted.add(f"{image.repository}@{image.digest}")
+    return bool(wanted & node_images)

@@ -299,6 +299,23 @@ def pull_attempts(message: str) -> tuple[PullAttempt, ...]:
     )
 
 
+# containerd 1.7 and 2.x (core/remotes/docker/authorizer.go AddResponses): a Basic challenge
+# with no credentials ends at once in `no basic auth credentials`, a Bearer one fetches an
+# `anonymous token`; so a 401 status after retries, or an `oauth token` refused, means that
+# credentials were sent. containerd 1.6 says `pulling from host ... failed with status code
+# [manifests ...]: 401 Unauthorized` for both (real-node.md), so its text tells nothing.
+_CREDENTIALS_SENT = re.compile(
+    r"unexpected status from (?:HEAD|GET) request to \S+: 401 Unauthorized|"
+    r"failed to fetch oauth token"
+)
+
+
+def credentials_sent(attempts: Iterable[PullAttempt]) -> bool:
+    """Whether a refused pull's text proves that the runtime sent credentials (containerd
+    1.7+; False when it cannot tell)."""
+    return any(a.kind is PullError.AUTH and _CREDENTIALS_SENT.search(a.error) for a in attempts)
+
+
 def overall_kind(attempts: Iterable[PullAttempt]) -> PullError:
     """The class of a failed pull over all its attempts (see _AGGREGATE_PRIORITY)."""
     kinds = {attempt.kind for attempt in attempts}

@@ -34,9 +34,9 @@ class Version:
         return (self.major, self.minor) >= (major, minor)
 
 
-# The newest kubelet the rules describe (issue 12: "1.20 to 1.36"); the default when no version
-# is known, so that every rule of a current cluster applies.
-NEWEST = Version(1, 36, 0)
+# The newest kubelet the rules describe (issue 20: "1.20 to 1.37", proven on a genuine 1.37.2
+# node); the default when no version is known, so that every rule of a current cluster applies.
+NEWEST = Version(1, 37, 0)
 OLDEST_SUPPORTED = Version(1, 20, 0)
 
 # "v1.29.3-eks-ae9a62a", "1.33.1+k3s1", "v1.31.0-alpha.1", "v1.30.5-gke.1014001", "v1.28"
@@ -142,18 +142,12 @@ class Basis(str, Enum):
 
 @dataclass(frozen=True)
 class KubeletRules:
-    """The pull behaviour of one kubelet release on one runtime.
-
-    `missing_secret_event_failure_only_since` models kubernetes PR #138432 (merged 2026, which
-    makes FailedToRetrieveImagePullSecret failure-only): not yet in a release I could confirm, so
-    it defaults to None; set it once the release that carries it is known.
-    """
+    """The pull behaviour of one kubelet release on one runtime."""
 
     kubelet: Version = NEWEST
     basis: Basis = Basis.DEFAULT
     runtime: RuntimeInfo = UNKNOWN_RUNTIME
     kubelet_raw: str = ""
-    missing_secret_event_failure_only_since: Version | None = None
 
     # -- events -------------------------------------------------------------------------------
 
@@ -171,13 +165,13 @@ class KubeletRules:
     def missing_secret_event_on_every_sync(self) -> bool:
         """The event also fires for Pods that pull fine or are Running (every pod sync).
 
-        True from 1.28 until the release carrying PR #138432 ("Changed to only emit
-        `FailedToRetrieveImagePullSecret` events if an image pull has failed").
+        From 1.28 until 1.37, whose kubelet emits it only for a sync whose pull failed:
+        kubernetes PR #138432, CHANGELOG-1.37 (v1.37.0) "Changed to only emit
+        `FailedToRetrieveImagePullSecret` events if an image pull has failed"; kubelet.go SyncPod
+        `if hasPullFailures`. Seen on a genuine 1.37.2 node: a Running Pod with a secret gone
+        gets none (tests/node/test_current_kubelet.py).
         """
-        if not self.missing_secret_event:
-            return False
-        since = self.missing_secret_event_failure_only_since
-        return since is None or self.kubelet < since
+        return self.missing_secret_event and not self.kubelet.at_least(37)
 
     # -- the texts the kubelet writes -----------------------------------------------------------
 
@@ -318,8 +312,6 @@ def rules_for(
     kubelet_version: str | None = None,
     runtime_version: str | None = None,
     server_version: str | Mapping[str, object] | None = None,
-    *,
-    missing_secret_event_failure_only_since: Version | None = None,
 ) -> KubeletRules:
     """The rules for a Pod's node: its own versions, else the server's, else the newest.
 
@@ -340,13 +332,7 @@ def rules_for(
             basis, version = Basis.SERVER, server
         else:
             basis, version, raw = Basis.DEFAULT, NEWEST, ""
-    return KubeletRules(
-        kubelet=version,
-        basis=basis,
-        runtime=runtime,
-        kubelet_raw=raw,
-        missing_secret_event_failure_only_since=missing_secret_event_failure_only_since,
-    )
+    return KubeletRules(kubelet=version, basis=basis, runtime=runtime, kubelet_raw=raw)
 
 
 def rules_given(kubelet_version: str, runtime_version: str | None = None) -> KubeletRules | None:

@@ -43,6 +43,9 @@ class Code(str, Enum):
     # One account's copies across secrets and namespaces hold different passwords.
     CREDENTIALS_DIVERGED = "CredentialsDiverged"
     NODE_CREDENTIALS_POSSIBLE = "NodeCredentialsPossible"
+    # The image is on the node, but the kubelet (1.35+, KEP-2535) lets this Pod use it only with
+    # credentials verified for it, and this Pod's never were.
+    CACHED_IMAGE_NOT_VERIFIED = "CachedImageNotVerified"
     # The kubelet offered credentials and the registry refused them (from its events), or
     # --verify saw a 401 at login or from the token server.
     CREDENTIALS_REJECTED = "CredentialsRejected"
@@ -316,6 +319,21 @@ def invalid_image_name(image: str, reason: str) -> Problem:
     )
 
 
+def cached_image_not_verified(
+    image: str, node: str, kubelet: str, outcome: str, severity: Severity, hint: str
+) -> Problem:
+    """`outcome`: what the kubelet did instead of using the cached image."""
+    return Problem(
+        Code.CACHED_IMAGE_NOT_VERIFIED,
+        severity,
+        f"{image} is on node {node}, but this Pod's credentials were never verified for it: "
+        f"kubelet {kubelet} lets a Pod use a cached image only with credentials already "
+        "verified for it, or when the image was pulled without any "
+        f"(KubeletEnsureSecretPulledImages, on by default since 1.35); {outcome}",
+        hint,
+    )
+
+
 def image_never_pulled(image: str, unverified: str = "") -> Problem:
     """`unverified`: why "not present" may mean present but not allowed (KEP-2535), if so."""
     if unverified:
@@ -409,6 +427,19 @@ def credentials_rejected(repository: str, offered: str, said: str, note: str, hi
         Severity.ERROR,
         f"the registry refused the credentials the kubelet offered for {repository} "
         f"({offered}){said}.{note}",
+        hint,
+    )
+
+
+def node_credentials_rejected(repository: str, said: str, hint: str) -> Problem:
+    return Problem(
+        Code.CREDENTIALS_REJECTED,
+        Severity.ERROR,
+        f"the node offered credentials for {repository} and the registry refused them{said}. "
+        "This Pod has no pull secret for it: the credentials came from the node (a kubelet "
+        "credential provider, or the node's docker config.json), which this tool cannot see; "
+        "the runtime's answer shows they were sent (an anonymous pull gets `no basic auth "
+        "credentials` or `insufficient_scope` instead)",
         hint,
     )
 

@@ -66,3 +66,5 @@ class PodContext:
     divergences: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
     # The kubelet and runtime the verdicts assume: the node's, else the server's, else newest.
     rules: KubeletRules = field(default_factory=rules_for)
+    # The images the Pod's node reports it holds (status.images names); empty when unknown.
+    node_images: frozenset[str] = frozenset()

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from kubectl_pullsecret.kubelet.admission import admitted_pull_secrets, not_admitted
 from kubectl_pullsecret.kubelet.credential_providers import ProviderOutlook, provider_outlook
-from kubectl_pullsecret.kubelet.image_cache import CacheEffect, cached_image_check
+from kubectl_pullsecret.kubelet.image_cache import CacheEffect, cached_image_check, on_node
 from kubectl_pullsecret.kubelet.image_ref import ImageRef, InvalidImageName, parse_image
 from kubectl_pullsecret.kubelet.keyring import Credential, Keyring, near_misses
 from kubectl_pullsecret.kubelet.messages import (
@@ -24,6 +24,7 @@ from kubectl_pullsecret.kubelet.messages import (
     PodEvent,
     PullAttempt,
     PullError,
+    credentials_sent,
     event_trail,
     image_of_event,
     is_named_reason,
@@ -240,8 +241,13 @@ def _secret_not_found(ctx: PodContext, name: str) -> Problem:
             "; other namespaces could not be searched (forbidden)" if ctx.elsewhere_unknown else ""
         )
         hint = f"create it: {create_secret_command(name, ns, _first_registry(ctx.pod))}"
-    if ctx.rules.missing_secret_event:
+    if ctx.rules.missing_secret_event_on_every_sync:
         reported = " and reports FailedToRetrieveImagePullSecret"
+    elif ctx.rules.missing_secret_event:
+        reported = (
+            f" and reports FailedToRetrieveImagePullSecret only when a pull fails (kubelet "
+            f"{ctx.rules.kubelet} and later: a Pod that runs gets no event)"
+        )
     else:
         reported = f" (kubelet {ctx.rules.kubelet} only logs it: the event exists from 1.28)"
     return catalogue.secret_not_found(
@@ -458,9 +464,47 @@ def _container_problems(
 ) -> list[Problem]:
     pod = ctx.pod
     problems: list[Problem] = []
+    policy = effective_pull_policy(spec.image, spec.pull_policy)
+    # Only where the check is on by default: on an older kubelet the image may have arrived on
+    # the node after this Pod's failed pull, and its next retry would use it.
+    check = cached_image_check(ctx.rules, policy, state)
+    cached = (
+        failing
+        and ctx.template_of is None
+        and check.credentials_matter
+        and check.gate.by_default
+        and on_node(image, ctx.node_images)
+    )
+    if state == "ErrImageNeverPull" and cached:
+        return [
+            catalogue.cached_image_not_verified(
+                spec.image,
+                pod.node_name,
+                str(ctx.rules.kubelet),
+                "with imagePullPolicy Never it then says the image is not present, so as not "
+                "to reveal an image this Pod may not use (image_manager.go). Not a missing "
+                "image: a credentials problem",
+                Severity.ERROR,
+                "give the Pod a pull secret with the credentials that pulled the image (those "
+                "of a Pod that runs it on this node: the kubelet then accepts the cached image), "
+                "or set imagePullPolicy: IfNotPresent so that the kubelet pulls with this Pod's "
+                "own",
+            )
+        ]
+    if cached:
+        has = "" if creds else f", and it has none for {image.domain}"
+        problems.append(
+            catalogue.cached_image_not_verified(
+                spec.image,
+                pod.node_name,
+                str(ctx.rules.kubelet),
+                f"so it pulled the image again with this Pod's own credentials{has}",
+                Severity.WARNING,
+                "the next finding says what this Pod's credentials lack; with ones that can "
+                "pull the image, the kubelet verifies them and uses the cached image",
+            )
+        )
     if state == "ErrImageNeverPull":
-        policy = effective_pull_policy(spec.image, spec.pull_policy)
-        check = cached_image_check(ctx.rules, policy, state)
         unverified = ""
         if check.credentials_matter:
             unverified = (
@@ -545,11 +589,34 @@ def _container_problems(
                 )
             )
     elif failing and not creds and not findings.malformed:
-        problems.extend(_no_credentials(ctx, image, findings, said))
+        # Sent credentials, none of them this Pod's: the node's (a secret this user cannot
+        # read may have sent them, though).
+        if (
+            kind is PullError.AUTH
+            and credentials_sent(evidence.attempts)
+            and not findings.unreadable
+        ):
+            problems.append(_node_credentials_rejected(ctx, image, said))
+        else:
+            problems.extend(_no_credentials(ctx, image, findings, said))
     outlook = _outlook(ctx, image)
     if outlook.cloud_registry is not None and not creds:
         problems.append(catalogue.node_credentials_possible(image.domain, outlook.cloud_registry))
     return problems
+
+
+def _node_credentials_rejected(ctx: PodContext, image: ImageRef, said: str) -> Problem:
+    """No pull secret of the Pod matches, yet the runtime sent credentials: the node's."""
+    pod = ctx.pod
+    name = new_secret_name(image, pod.pull_secret_names)
+    return catalogue.node_credentials_rejected(
+        image.repository,
+        said,
+        "fix the credentials the node hands out for this registry (its kubelet credential "
+        "provider's, or its config.json); or give the Pod its own, which the kubelet tries "
+        f"first: {create_secret_command(name, pod.namespace, docker_server_for(image))}; then "
+        + add_pull_secret_hint(pod, ctx.owners, name, ctx.service_account),
+    )
 
 
 def _outlook(ctx: PodContext, image: ImageRef) -> ProviderOutlook:

@@ -81,15 +81,26 @@ def denied(image: str) -> str:
 
 
 def unauthorized(image: str) -> str:
-    """401 on the manifest HEAD, containerd 1.7+ wording (errors.go:36). containerd 1.6 says
-    `pulling from host H failed with status code [manifests T]: 401 Unauthorized`."""
+    """The registry refused the credentials sent: what the genuine kubelet 1.37.2 on containerd
+    2.4.2 wrote (tests/node/test_scenarios.py, wrong-password; the kubelet strips the gRPC
+    Unknown prefix since 1.28). containerd 1.6 says `pulling from host H failed with status
+    code [manifests T]: 401 Unauthorized`, for anonymous pulls too."""
     ref = full_ref(image)
     host, path, tag = _split(ref)
     host = "registry-1.docker.io" if host == "docker.io" else host
     return (
-        f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to '
-        f'resolve reference "{ref}": unexpected status from HEAD request to '
-        f"https://{host}/v2/{path}/manifests/{tag}: 401 Unauthorized"
+        f'failed to pull and unpack image "{ref}": failed to resolve image: unexpected status '
+        f"from HEAD request to https://{host}/v2/{path}/manifests/{tag}: 401 Unauthorized"
+    )
+
+
+def anonymous_refused(image: str) -> str:
+    """An anonymous pull from a Basic-auth registry, as the genuine kubelet 1.37.2 on containerd
+    2.4.2 wrote it (tests/node/test_scenarios.py, other-registry)."""
+    return (
+        f'failed to pull and unpack image "{full_ref(image)}": failed to resolve image: pull '
+        "access denied, repository does not exist or may require authorization: authorization "
+        "failed: no basic auth credentials"
     )
 
 
@@ -411,7 +422,9 @@ def test_wildcard_key_matches_one_label(
     ]
     cluster.create_pod(ns, "web", containers=containers, image_pull_secrets=["wild"])
     for name, image in containers:
-        cluster.simulate_pull_failure(ns, "web", name, image, unauthorized(image))
+        # Only "one" has a matching credential; the others pull anonymously.
+        error = unauthorized(image) if name == "one" else anonymous_refused(image)
+        cluster.simulate_pull_failure(ns, "web", name, image, error)
 
     d = diagnose(run_plugin, "-n", ns)
     assert d.rc == 1

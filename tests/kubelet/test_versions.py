@@ -141,9 +141,9 @@ def test_a_version_the_user_names() -> None:
     assert rules_given("newest") is None
 
 
-def test_the_newest_is_1_36() -> None:
-    # Issue 12: "kubelet 1.20 to 1.36"; `check` without a cluster defaults to the newest.
-    assert Version(1, 36, 0) == NEWEST
+def test_the_newest_is_1_37() -> None:
+    # Issue 20: "1.20 to 1.37"; `check` without a cluster defaults to the newest.
+    assert Version(1, 37, 0) == NEWEST
 
 
 # -- one rule at a time, on both sides of its release ----------------------------------------
@@ -246,22 +246,16 @@ def test_gate_states_say_what_they_allow() -> None:
     assert Gate.ON.by_default and Gate.GA.by_default
 
 
-def test_missing_secret_event_becomes_failure_only_with_the_release_of_pr_138432() -> None:
-    # PR #138432 (merged 2026, "Changed to only emit FailedToRetrieveImagePullSecret events if
-    # an image pull has failed"): not in a release I could confirm, hence a parameter.
+def test_missing_secret_event_is_failure_only_from_1_37() -> None:
+    # kubernetes PR #138432, CHANGELOG-1.37 v1.37.0; a genuine 1.37.2 node wrote none for a
+    # Running Pod whose secret is gone (tests/node/test_current_kubelet.py).
     assert rules("v1.20.2").missing_secret_event_on_every_sync is False
     assert rules("v1.29.0").missing_secret_event_on_every_sync is True
-    assert KubeletRules().missing_secret_event_on_every_sync is True
-    since = Version(1, 37, 0)
-    assert (
-        rules_for(
-            "v1.36.1", None, None, missing_secret_event_failure_only_since=since
-        ).missing_secret_event_on_every_sync
-        is True
-    )
-    later = rules_for("v1.37.0", None, None, missing_secret_event_failure_only_since=since)
+    assert rules("v1.36.1").missing_secret_event_on_every_sync is True
+    later = rules("v1.37.2")
     assert later.missing_secret_event is True
     assert later.missing_secret_event_on_every_sync is False
+    assert KubeletRules().missing_secret_event_on_every_sync is False
 
 
 @pytest.mark.parametrize(

@@ -944,9 +944,7 @@ def fixed(fixes: dict[str, Fix], name: str) -> Fix:
     return fix
 
 
-def wait_running(
-    node: Node, shop: Shop, scenario: Scenario, replaced: bool = True
-) -> list[Json]:
+def wait_running(node: Node, shop: Shop, scenario: Scenario, replaced: bool = True) -> list[Json]:
     """The scenario's Pods after the fix: all running, each after a real pull. `replaced`: a
     workload's fix rolls out new Pods (False: its Pods recover at their next retry)."""
 
@@ -956,9 +954,11 @@ def wait_running(
         live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
         if len(pods) != expected or len(live) != expected:
             return None
-        if replaced and scenario.kind != "Pod" and {p["metadata"]["uid"] for p in pods} & {
-            p["metadata"]["uid"] for p in scenario.pods
-        }:
+        if (
+            replaced
+            and scenario.kind != "Pod"
+            and {p["metadata"]["uid"] for p in pods} & {p["metadata"]["uid"] for p in scenario.pods}
+        ):
             return None  # its controller has not replaced the old Pods yet
         for pod in live:
             statuses = pod.get("status", {}).get("containerStatuses") or []
