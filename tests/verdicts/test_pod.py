@@ -651,3 +651,90 @@ def test_a_new_secret_is_judged_offline_before_the_retry() -> None:
         now=T0 + timedelta(seconds=40),
     )
     assert codes(only(ctx)) == [Code.NO_CREDENTIALS_FOR_REGISTRY.value]
+
+
+REFUSED = (
+    'failed to pull and unpack image "private-registry.io/apps/internal-app:latest": failed to '
+    'resolve reference "private-registry.io/apps/internal-app:latest": pulling from host '
+    "private-registry.io failed with status code [manifests latest]: 401 Unauthorized"
+)
+HIDDEN = (
+    'rpc error: code = NotFound desc = failed to pull and unpack image "private-registry.io/apps/'
+    'internal-app:latest": failed to resolve reference "private-registry.io/apps/internal-app:'
+    'latest": private-registry.io/apps/internal-app:latest: not found'
+)
+
+
+def test_a_refusal_beside_an_anonymous_not_found_is_the_refusal() -> None:
+    """An entry with no username and password makes an anonymous attempt; a registry that
+    hides private repositories answers it `not found`. Joined to a refused credential
+    (utilerrors.NewAggregate), the aggregate holds a refusal, not a missing image."""
+    ctx = PodContext(
+        pod(state="ErrImagePull", message=f"[{REFUSED}, {HIDDEN}]", secrets=("a", "b")),
+        {
+            "a": secret({"private-registry.io": creds("bob")}),
+            "b": secret({"private-registry.io": {}}),
+        },
+    )
+    report = only(ctx)
+    (problem,) = report.problems
+    assert problem.code is Code.CREDENTIALS_REJECTED
+    assert "secret/a (key private-registry.io, user bob): auth" in problem.message
+    assert "user <empty>): not-found" in problem.message
+    # Both credentialed, the second one accepted: the image is what is missing.
+    ctx = replace(
+        ctx, secrets={"a": ctx.secrets["a"], "b": secret({"private-registry.io": creds()})}
+    )
+    assert codes(only(ctx)) == [Code.IMAGE_NOT_FOUND.value]
+
+
+def test_an_aggregate_cut_short_still_yields_its_refusal() -> None:
+    for cut in (f"[{REFUSED}, {REFUSED[:70]}", f"[{REFUSED[:-8]}"):
+        ctx = PodContext(
+            pod(state="ErrImagePull", message=cut, secrets=("a", "b")),
+            {
+                "a": secret({"private-registry.io": creds("one")}),
+                "b": secret({"private-registry.io": creds("two")}),
+            },
+        )
+        assert codes(only(ctx)) == [Code.CREDENTIALS_REJECTED.value], cut
+
+
+def test_an_unrecognised_text_is_no_verdict_on_the_credentials() -> None:
+    text = "failed to pull and unpack image: something no rule knows: password=hunter2-xyz"
+    ctx = PodContext(
+        pod(state="ErrImagePull", message=text),
+        {"regcred": secret({"private-registry.io": creds("bob")})},
+    )
+    (problem,) = only(ctx).problems
+    assert (problem.code, problem.severity) == (Code.PULL_FAILED_UNRECOGNIZED, Severity.ERROR)
+    assert "names no cause this tool recognises: failed to pull and unpack image" in problem.message
+    assert "hunter2-xyz" not in problem.message  # hostile text is scrubbed before it is quoted
+    assert "nothing shows they are at fault" in problem.message
+    assert "--secret regcred --verify" in problem.hint
+
+
+def test_an_inspect_error_is_no_pull_and_no_credentials() -> None:
+    message = (
+        'Failed to inspect image "private-registry.io/apps/internal-app": rpc error: code = '
+        "Unknown desc = Error response from daemon: readlink /var/lib/docker/overlay2/l: "
+        "invalid argument"
+    )
+    ctx = PodContext(
+        pod(state="ImageInspectError", message=message),
+        {"regcred": secret({"private-registry.io": creds()})},
+    )
+    (problem,) = only(ctx).problems
+    assert problem.code is Code.IMAGE_INSPECT_FAILED and "readlink" in problem.message
+
+
+def test_an_unparsable_image_gets_no_verdict_on_keys_beside_its_name() -> None:
+    """A key that is no URL (a NoCredentialsForRegistry warning about the secret's key), but an
+    image name that does not parse has no registry to match keys against."""
+    ctx = PodContext(
+        pod(image="Private/App", state="InvalidImageName"),
+        {"regcred": secret({"https://%zz": creds()})},
+    )
+    assert codes(only(ctx)) == [Code.INVALID_IMAGE_NAME.value]
+    fine = replace(ctx, pod=pod(image="nginx", state="Running", phase="Running"))
+    assert Code.NO_CREDENTIALS_FOR_REGISTRY.value in codes(only(fine))
