@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 
 PROG = "kubectl pullsecret"
+# `--wait` alone: commands.follow.DEFAULT_WAIT_SECONDS, written here to keep start-up light.
+DEFAULT_WAIT = "6m"
 EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
 
 _SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -71,9 +73,7 @@ class _DiagnoseCommand(_HelpCommand):
     `--wait` takes no value, so that `--wait pod` still reads `pod` as the TYPE."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
-        from kubectl_pullsecret.commands.follow import DEFAULT_WAIT_SECONDS
-
-        given = [f"--wait={int(DEFAULT_WAIT_SECONDS)}s" if a == "--wait" else a for a in args]
+        given = [f"--wait={DEFAULT_WAIT}" if a == "--wait" else a for a in args]
         return super().parse_args(ctx, given)
 
 

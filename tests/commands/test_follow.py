@@ -95,6 +95,16 @@ def test_an_attempt_that_may_have_read_the_old_secret_is_not_the_one_judged() ->
     assert g.seen is not None and g.seen.began_after == T0 + timedelta(seconds=40)
 
 
+def test_a_bare_wait_lasts_the_kubelets_longest_back_off_and_a_margin() -> None:
+    from kubectl_pullsecret.cli.app import DEFAULT_WAIT
+    from kubectl_pullsecret.cli.flags import parse_duration
+    from kubectl_pullsecret.commands.follow import DEFAULT_WAIT_SECONDS
+    from kubectl_pullsecret.kubelet.backoff import MAX_RETRY_GAP_SECONDS
+
+    assert parse_duration(DEFAULT_WAIT, "--wait") == DEFAULT_WAIT_SECONDS
+    assert MAX_RETRY_GAP_SECONDS + 30 <= DEFAULT_WAIT_SECONDS <= 2 * MAX_RETRY_GAP_SECONDS
+
+
 def test_only_failures_an_attempt_can_change_are_followed() -> None:
     reports = [report(s) for s in ("InvalidImageName", "ErrImageNeverPull", "Running")]
     assert followed_from(reports) == []
