@@ -240,7 +240,8 @@ _CLASSIFIERS: tuple[tuple[PullError, Callable[[str], object]], ...] = (
             r"Gateway Time-?out|Not Implemented|HTTP Version Not Supported|Insufficient Storage|"
             r"Loop Detected|Network Authentication Required|Variant Also Negotiates|"
             r"Not Extended)\b|"
-            r"(?:status(?: code)?|StatusCode)[:=]? ?5\d\d\b|fetching blob 5\d\d\b|"
+            r"(?:status(?: code)?(?: from registry)?|StatusCode)[:=]? ?5\d\d\b|"
+            r"fetching blob 5\d\d\b|"
             r"\(?HTTP(?: code)? 5\d\d\b",
             re.I,
         ).search,

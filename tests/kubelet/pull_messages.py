@@ -11,7 +11,9 @@ comes from, and the class the classifier must give it. Sources are:
 - code: a format string at a tag (file:line), the text built from it with an example host.
   These are marked "(code)": no user paste was found for that exact form.
 - issue 21's causes outside the credentials (disk, damaged downloads, the kubelet's throttle,
-  inspect errors, 5xx, no manifest for the platform): each paste names its issue's address.
+  inspect errors, 5xx, no manifest for the platform): each paste names its issue's address;
+  "recorded:" texts were produced on this machine by skopeo (CRI-O's pull code) against a real
+  registry behind tests/support/registry_faults.py, with the fault named.
   Texts pasted from `docker pull`, `ctr`, `crictl` or podman are the runtime's own error (the
   kubelet passes it on unchanged: dockershim the docker daemon's, containerd's CRI its pull
   error, CRI-O go.podman.io/image's); the `Error response from daemon: ` of the docker CLI is
@@ -1193,6 +1195,65 @@ MESSAGES: tuple[PullMessage, ...] = (
         "CRI-O",
         "any",
         "(code) go.podman.io/image internal/manifest/docker_schema2_list.go:164",
+    ),
+    # -- issue 21, recorded here: skopeo 1.9.3 (containers/image 5.23, the pull code CRI-O
+    # vendors) through tests/support/registry_faults.py's RegistryFront before a real
+    # docker-registry (tests/harness/test_registry_faults.py) -----------------------------------
+    PullMessage(
+        "initializing source docker://127.0.0.1:39295/team/app:v1: reading manifest v1 in "
+        "127.0.0.1:39295/team/app: received unexpected HTTP status: 503 Service Unavailable",
+        REGISTRY_ERROR,
+        "containers/image 5.23 (skopeo 1.9.3)",
+        "any",
+        "recorded: RegistryFault(r'/manifests/', status=503)",
+    ),
+    PullMessage(
+        "initializing source docker://127.0.0.1:38873/team/app:v1: reading manifest v1 in "
+        "127.0.0.1:38873/team/app: received unexpected HTTP status: 500 Internal Server Error",
+        REGISTRY_ERROR,
+        "containers/image 5.23 (skopeo 1.9.3)",
+        "any",
+        "recorded: RegistryFault(r'/manifests/', status=500)",
+    ),
+    PullMessage(
+        "reading blob sha256:1e93cf090ac787e2248b4e962d9496cd6ac868a58825a9ee0e318221969db529: "
+        "Error fetching blob: invalid status code from registry 502 (Bad Gateway)",
+        REGISTRY_ERROR,
+        "containers/image 5.23 (skopeo 1.9.3)",
+        "any",
+        "recorded: RegistryFault(r'/blobs/', status=502)",
+    ),
+    PullMessage(
+        "reading blob sha256:1e93cf090ac787e2248b4e962d9496cd6ac868a58825a9ee0e318221969db529: "
+        "Error fetching blob: invalid status code from registry 504 (Gateway Timeout)",
+        REGISTRY_ERROR,
+        "containers/image 5.23 (skopeo 1.9.3)",
+        "any",
+        "recorded: RegistryFault(r'/blobs/', status=504)",
+    ),
+    PullMessage(
+        "writing blob: happened during read: unexpected EOF",
+        DAMAGED,
+        "containers/image 5.23 (skopeo 1.9.3)",
+        "any",
+        "recorded: RegistryFault(r'/blobs/', cut_after=16): its Content-Length, then 16 bytes",
+    ),
+    PullMessage(
+        "writing blob: happened during read: Digest did not match, expected sha256:1e93cf090ac7"
+        "87e2248b4e962d9496cd6ac868a58825a9ee0e318221969db529, got sha256:a4fb8eec5356b7aefff2d3"
+        "31391149c450f29b46e73d9687edfc8aa0ece6af24",
+        DAMAGED,
+        "containers/image 5.23 (skopeo 1.9.3)",
+        "any",
+        "recorded: RegistryFault(r'/blobs/', truncate_to=16): 16 bytes, announced as such",
+    ),
+    PullMessage(
+        "choosing an image from manifest list docker://127.0.0.1:38271/team/elsewhere:v1: no "
+        'image found in image index for architecture amd64, variant "", OS linux',
+        NO_PLATFORM,
+        "containers/image 5.23 (skopeo 1.9.3)",
+        "any",
+        "recorded: write_platform_index (arm64 only) pulled on amd64",
     ),
     # -- issue 21: texts whose cause no rule names: never a verdict on the credentials ---------
     PullMessage(
