@@ -273,7 +273,7 @@ _CLASSIFIERS: tuple[tuple[PullError, Callable[[str], object]], ...] = (
             r"requested access to the resource is denied|failed to authorize|denied: |"
             r"invalid username/password|unauthenticated|"
             # The status code alone, should a cut text end before its phrase (`401 Unauthor`).
-            r"(?:failed with status code \[[^\]\n]*\]|request to \S+|unexpected status(?: code "
+            r"(?:failed with status code \[[^\]\n]{0,256}\]|request to \S+|unexpected status(?: code "
             r"\S+)?): 40[13]\b",
             re.I,
         ).search,
