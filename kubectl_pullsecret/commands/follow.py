@@ -84,7 +84,8 @@ class Followed:
         return f"{self.report.namespace}/{self.report.pod} {self.report.container}"
 
     def observe(self, status: ContainerStatus | None, now: datetime) -> bool:
-        """Read the container's state as the kubelet wrote it; True once the attempt is seen."""
+        """Read the container's state as the kubelet wrote it (None: the Pod is gone); True
+        once the attempt is seen."""
         if self.done:
             return True
         if status is None:
@@ -160,11 +161,11 @@ class FollowResult:
 
 
 def _container(pod: dict[str, Any], followed: Followed) -> ContainerStatus | None:
-    facts = pod_facts(pod)
-    for status in facts.statuses:
+    """The followed container's status in `pod`; None while the kubelet has written none."""
+    for status in pod_facts(pod).statuses:
         if (status.kind, status.name) == (followed.report.kind, followed.report.container):
             return status
-    return ContainerStatus(followed.report.container, followed.report.kind)
+    return None
 
 
 def _watch(
@@ -280,10 +281,13 @@ def _wait(
                 pod = None  # a new Pod of that name: the one followed is gone
             now = datetime.now(timezone.utc)
             for f in followed:
-                if f.key == (namespace, name) and not f.done:
-                    status = _container(pod, f) if pod is not None else None
-                    if f.observe(status, now):
-                        progress(f"{f.label}: {_outcome(f)}")
+                if f.key != (namespace, name) or f.done:
+                    continue
+                status = _container(pod, f) if pod is not None else None
+                if pod is not None and status is None:
+                    continue
+                if f.observe(status, now):
+                    progress(f"{f.label}: {_outcome(f)}")
     finally:
         stop.set()
         log.debug("%d API requests while following", client.stats.requests)
