@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
 
 PROG = "kubectl pullsecret"
+# `--wait` alone: commands.follow.DEFAULT_WAIT_SECONDS, written here to keep start-up light.
+DEFAULT_WAIT = "6m"
 EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
 
 _SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -64,6 +66,15 @@ class _HelpCommand(typer.core.TyperCommand):
             typer.echo(ctx.get_help())
             ctx.exit(EXIT_OK)
         return super().parse_args(ctx, args)
+
+
+class _DiagnoseCommand(_HelpCommand):
+    """`--wait` alone follows for the default time, `--wait=10m` for ten minutes: a bare
+    `--wait` takes no value, so that `--wait pod` still reads `pod` as the TYPE."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        given = [f"--wait={DEFAULT_WAIT}" if a == "--wait" else a for a in args]
+        return super().parse_args(ctx, given)
 
 
 class _OrderedGroup(_HelpGroup):
@@ -163,7 +174,7 @@ def _kubelet_rules(version: str | None) -> KubeletRules | None:
 # --- diagnose ---------------------------------------------------------------------------------
 
 
-@app.command(cls=_HelpCommand)
+@app.command(cls=_DiagnoseCommand)
 @kubectl_flags
 def diagnose(
     resource: Annotated[
@@ -191,6 +202,16 @@ def diagnose(
     insecure_registry: InsecureRegistry = [],  # noqa: B006
     registry_ca: RegistryCA = None,
     expiry_warning: ExpiryWarning = "24h",
+    wait: Annotated[
+        str | None,
+        typer.Option(
+            "--wait",
+            metavar="[=DURATION]",
+            help="Follow the failing Pods through the kubelet's next pull and print the fresh "
+            "verdict; exit 0 only when everything pulled. Alone: 6m (the kubelet's longest "
+            "back-off plus a margin); or --wait=DURATION, e.g. --wait=10m.",
+        ),
+    ] = None,
     debug: Debug = False,
     *,
     connection: KubeOptions,
@@ -208,20 +229,48 @@ def diagnose(
         )
     if target.name and selector:
         fail("NAME and --selector cannot be combined")
-    from kubectl_pullsecret.commands.diagnose import diagnose as run_diagnosis
+    request = _verify_request(verify, insecure_registry, registry_ca, connection)
+    unpulled = False
+    if wait is not None:
+        from kubectl_pullsecret.commands.follow import follow
 
-    result = run_diagnosis(
-        connection,
-        target,
-        all_namespaces,
-        selector,
-        _verify_request(verify, insecure_registry, registry_ca, connection),
-        _expiry(expiry_warning),
-    )
+        seconds = parse_duration(wait, "--wait")
+        try:
+            followed = follow(
+                connection,
+                target,
+                all_namespaces,
+                selector,
+                request,
+                _expiry(expiry_warning),
+                seconds,
+                lambda line: typer.echo(redact(line), err=True),
+            )
+        except KeyboardInterrupt:  # Ctrl-C: Typer would exit 130 without a word
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+        result = followed.fresh or followed.first
+        warnings = followed.first.warnings + result.warnings
+        for f in followed.timed_out:
+            _warn(
+                [
+                    f"{f.label}: no new attempt of the kubelet within {seconds:.0f} s (still {f.reason})"
+                ]
+            )
+        unpulled = bool(followed.timed_out) or any(
+            f.outcome == "deleted" for f in followed.followed
+        )
+    else:
+        from kubectl_pullsecret.commands.diagnose import diagnose as run_diagnosis
+
+        result = run_diagnosis(
+            connection, target, all_namespaces, selector, request, _expiry(expiry_warning)
+        )
+        warnings = result.warnings
     from kubectl_pullsecret import render
 
     reports = result.reports
-    _warn(result.warnings)
+    _warn(warnings)
     if output in (Output.json, Output.yaml):
         _emit(render.serialize(render.diagnose_document(reports), output.value))
     elif reports:
@@ -230,7 +279,8 @@ def diagnose(
         where = "any namespace" if all_namespaces else f"namespace {result.namespace}"
         what = "Pods" if target.kind is POD else f"{target.kind.resource}"
         typer.echo(f"No {what} with image pull problems found in {where}.", err=True)
-    raise typer.Exit(_exit_for([p for r in reports for p in r.problems]))
+    code = _exit_for([p for r in reports for p in r.problems])
+    raise typer.Exit(EXIT_PROBLEMS if unpulled else code)
 
 
 # --- show -------------------------------------------------------------------------------------
@@ -370,10 +420,11 @@ def check(
     the order given, as if they were the Pod's imagePullSecrets.
     """
     _setup(debug)
-    if bool(image) == bool(filenames):
+    # An empty IMAGE ('') is an answer of its own (InvalidImageName), not a usage error.
+    if (image is not None) == bool(filenames):
         fail(
             "give an IMAGE, or manifests with -f PATH, not both"
-            if image
+            if image is not None
             else "give an IMAGE, or manifests with -f PATH"
         )
     if offline and verify:

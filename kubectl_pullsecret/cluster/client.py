@@ -50,6 +50,10 @@ class RequestStats:
             self.requests += 1
             self.bytes_read += size
 
+    def count_bytes(self, size: int) -> None:
+        with self._lock:
+            self.bytes_read += size
+
 
 class KubeClient:
     """GETs raw JSON from the API server. Counts requests and bytes for --debug."""
@@ -183,6 +187,53 @@ class KubeClient:
                     continue
             raise self._status_error(response.status, body, path)
         raise KubeError(f"GET {path}: gave up after {MAX_ATTEMPTS} attempts")  # pragma: no cover
+
+    def watch(
+        self, path: str, query: dict[str, str], seconds: float
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The changes to a list after `query`'s resourceVersion, as the API server streams them
+        (`?watch=1`, one JSON event a line): (type, object) pairs, for at most `seconds` (the
+        server closes the stream then). One request however long it runs; a failure to start it
+        raises as `get` does, a broken stream just ends."""
+        import urllib3
+
+        params = dict(query, watch="1", timeoutSeconds=str(max(1, int(seconds))))
+        url = self._configuration.host.rstrip("/") + path + "?" + urlencode(params)
+        connect = self.options.request_timeout or DEFAULT_CONNECT_TIMEOUT
+        try:
+            response = self._api.rest_client.pool_manager.request(
+                "GET",
+                url,
+                headers=self._headers(),
+                timeout=urllib3.Timeout(connect=connect, read=seconds + 30),
+                retries=False,
+                preload_content=False,
+            )
+        except Exception as exc:  # urllib3 raises many kinds; all mean "no answer"
+            raise KubeError(_describe_transport_error(exc, self._configuration.host)) from None
+        self.stats.count(0)
+        log.debug("WATCH %s?%s -> %d", path, urlencode(query), response.status)
+        if response.status != 200:
+            body = response.read()
+            response.release_conn()
+            raise self._status_error(response.status, body, path)
+        pending = b""
+        try:
+            for chunk in response.stream(64 * 1024):
+                self.stats.count_bytes(len(chunk))
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    try:
+                        event = json.loads(line) if line.strip() else None
+                    except ValueError:
+                        return
+                    if isinstance(event, dict) and isinstance(event.get("object"), dict):
+                        yield str(event.get("type")), event["object"]
+        except Exception as exc:  # a stream that breaks off ends; the caller lists again
+            log.debug("WATCH %s ended: %s", path, type(exc).__name__)
+        finally:
+            response.release_conn()
 
     def _can_wait(self, seconds: float) -> bool:
         left = self._budget_left()

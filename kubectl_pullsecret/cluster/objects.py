@@ -117,6 +117,7 @@ def pod_facts(pod: dict[str, Any]) -> PodFacts:
         template_hash=_str(_dict(metadata.get("labels")).get("pod-template-hash")),
         image_volumes=_image_volumes(spec, mounts),
         node_name=_str(spec.get("nodeName")),
+        created=_str(metadata.get("creationTimestamp")),
     )
 
 

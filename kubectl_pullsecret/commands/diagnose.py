@@ -15,7 +15,11 @@ from kubectl_pullsecret.secrecy import remember
 if TYPE_CHECKING:
     from kubectl_pullsecret.commands.verify import VerifyRequest
     from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
+    from kubectl_pullsecret.verdicts.facts import SeenAttempt
     from kubectl_pullsecret.verdicts.pod import ContainerReport
+
+    # Attempts `--wait` saw: by (namespace, Pod), then by (container kind, container name).
+    Seen = dict[tuple[str, str], dict[tuple[str, str], SeenAttempt]]
 
 log = logging.getLogger("kubectl_pullsecret")
 
@@ -51,6 +55,7 @@ def diagnose(
     selector: str | None,
     verify: VerifyRequest | None,
     expiry: ExpiryPolicy | None = None,
+    seen: Seen | None = None,
 ) -> Diagnosis:
     """A Pod by name: its every container. Otherwise the containers with findings."""
     client = KubeClient(connection)
@@ -68,7 +73,14 @@ def diagnose(
         log_stats(client)
         client.close()
     remember(gathered.sensitive)
-    reports = [r for ctx in gathered.contexts for r in diagnose_pod(replace(ctx, expiry=expiry))]
+    seen = seen or {}
+    reports = [
+        r
+        for ctx in gathered.contexts
+        for r in diagnose_pod(
+            replace(ctx, expiry=expiry, seen=seen.get((ctx.pod.namespace, ctx.pod.name), {}))
+        )
+    ]
     if target.kind is not POD or target.name is None:
         reports = [r for r in reports if r.has_findings]
     if target.kind is POD and target.name is None:

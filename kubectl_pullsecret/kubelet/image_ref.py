@@ -109,8 +109,8 @@ def parse_image(image: str, *, length_counts_domain: bool = False) -> ImageRef:
     candidate = f"{domain}/{remainder}"
     match = _REFERENCE.fullmatch(candidate)
     if match is None:
-        if not image:
-            raise InvalidImageName("repository name must have at least one component")
+        # An empty name too: splitDockerDomain makes it docker.io/library/, which Parse refuses
+        # as `invalid reference format` (ErrNameEmpty is only for an empty string).
         if _REFERENCE.fullmatch(candidate.lower()):
             raise InvalidImageName("repository name must be lowercase")
         raise InvalidImageName("invalid reference format")

@@ -116,6 +116,20 @@ class PullError(str, Enum):
     # The kubelet could not decode a pull secret (bad base64 `auth`, bad JSON): no pull was
     # attempted and every credential of the Pod is blocked.
     CREDENTIAL_LOOKUP = "credential-lookup"
+    # The node's disk filled up while the runtime stored or unpacked the image (ENOSPC).
+    NODE_DISK = "node-disk"
+    # A manifest or layer arrived damaged or cut short: a size or digest that does not match,
+    # an unexpected end of the stream. The registry was reached and answered.
+    DAMAGED = "damaged-download"
+    # The kubelet's own pull throttle (registryPullQPS/registryBurst) refused the pull before it
+    # reached the runtime: no registry and no credential was involved.
+    THROTTLED = "throttled"
+    # The runtime could not inspect the image on the node (ImageStatus): no pull took place.
+    INSPECT = "inspect-failed"
+    # The registry (or a proxy before it) answered 5xx: 500, 502, 503, 504.
+    REGISTRY_ERROR = "registry-error"
+    # The image exists, but its index names no manifest for the node's OS and architecture.
+    NO_PLATFORM = "no-platform"
     UNKNOWN = "unknown"
 
 
@@ -129,6 +143,13 @@ def _bad_request_for_manifest(text: str) -> bool:
     return False
 
 
+def _closed_before_answering(text: str) -> bool:
+    """containerd's `failed to do request: Get "<url>": EOF`: the server (or a proxy) closed
+    the connection before it answered (Go's net/http returns io.EOF). A body cut short after
+    the answer began is `unexpected EOF` instead (DAMAGED)."""
+    return "failed to do request: " in text and text.rstrip().endswith(": EOF")
+
+
 # Order matters: the first match wins for one error text. Kubelet decoding errors are whole
 # texts; rate limiting, transport and timeout errors can mention "unauthorized" further on.
 _CLASSIFIERS: tuple[tuple[PullError, Callable[[str], object]], ...] = (
@@ -139,6 +160,40 @@ _CLASSIFIERS: tuple[tuple[PullError, Callable[[str], object]], ...] = (
             r"^invalid character .* looking for beginning of (?:value|object key string)$|"
             r"^unexpected end of JSON input$|^json: cannot unmarshal .* into Go .*$",
             re.S,
+        ).search,
+    ),
+    # pkg/kubelet/images/helpers.go throttledImageService: `pull QPS exceeded` (`.` before 1.x).
+    (PullError.THROTTLED, re.compile(r"\bpull QPS exceeded", re.I).search),
+    # ENOSPC and EDQUOT, whoever wrote the file: containerd's content ingest and snapshotter,
+    # CRI-O's /var/tmp blob copy, dockershim's layer registration.
+    (
+        PullError.NODE_DISK,
+        re.compile(r"no space left on device|disk quota exceeded", re.I).search,
+    ),
+    # containerd core/images handlers.go and image.go, go.podman.io/image manifest lists and
+    # OCI indexes, the docker daemon: an index without the node's platform. Before NOT_FOUND:
+    # containerd wraps it in ErrNotFound (`...: not found`).
+    (
+        PullError.NO_PLATFORM,
+        re.compile(
+            r"no match for (?:current )?platform\b|no matching manifest for \S+ in the manifest "
+            r"list|no image found in (?:image index|manifest list) for architecture|"
+            r"does not match the specified platform",
+            re.I,
+        ).search,
+    ),
+    # containerd core/content helpers.go and core/metadata content.go (`failed commit on ref`,
+    # `failed size validation`, `unexpected commit digest/size`, 2.x `short read`), Go's
+    # io.ErrUnexpectedEOF, go.podman.io/image copy (`Digest did not match`, `happened during
+    # read`), a manifest whose digest is not the one asked for.
+    (
+        PullError.DAMAGED,
+        re.compile(
+            r"failed size validation|unexpected commit (?:digest|size)|failed commit on ref|"
+            r"short read: expected|unexpected EOF|Digest did not match|digest mismatch|"
+            r"does not match (?:the )?(?:provided|expected) (?:manifest )?digest|"
+            r"happened during read|size mismatch|content digest \S+ mismatch",
+            re.I,
         ).search,
     ),
     (
@@ -172,6 +227,25 @@ _CLASSIFIERS: tuple[tuple[PullError, Callable[[str], object]], ...] = (
         ).search,
     ),
     (PullError.MISCONFIGURED, _bad_request_for_manifest),
+    (PullError.UNREACHABLE, _closed_before_answering),
+    # A 5xx from the registry, its token server or a proxy before them (rate limits, which
+    # some registries send as 503, are matched above). Go's net/http status texts; containerd
+    # `unexpected status ...: 503 Service Unavailable`, CRI-O `received unexpected HTTP status:
+    # 500 Internal Server Error`, older c/image `Invalid status code returned when fetching
+    # blob 504`, the kubelet's `StatusCode: 502`.
+    (
+        PullError.REGISTRY_ERROR,
+        re.compile(
+            r"\b5\d\d (?:Internal Server Error|Bad Gateway|Service (?:Temporarily )?Unavailable|"
+            r"Gateway Time-?out|Not Implemented|HTTP Version Not Supported|Insufficient Storage|"
+            r"Loop Detected|Network Authentication Required|Variant Also Negotiates|"
+            r"Not Extended)\b|"
+            r"(?:status(?: code)?(?: from registry)?|StatusCode)[:=]? ?5\d\d\b|"
+            r"fetching blob 5\d\d\b|"
+            r"\(?HTTP(?: code)? 5\d\d\b",
+            re.I,
+        ).search,
+    ),
     (
         PullError.UNREACHABLE,
         re.compile(
@@ -197,7 +271,10 @@ _CLASSIFIERS: tuple[tuple[PullError, Callable[[str], object]], ...] = (
             r"pull access denied|40[13] \(?(?:Unauthorized|Forbidden)|no basic auth credentials|"
             r"\bunauthorized\b|authentication required|insufficient_scope|"
             r"requested access to the resource is denied|failed to authorize|denied: |"
-            r"invalid username/password|unauthenticated",
+            r"invalid username/password|unauthenticated|"
+            # The status code alone, should a cut text end before its phrase (`401 Unauthor`).
+            r"(?:failed with status code \[[^\]\n]{0,256}\]|request to \S+|unexpected status(?: code "
+            r"\S+)?): 40[13]\b",
             re.I,
         ).search,
     ),
@@ -215,10 +292,16 @@ _CLASSIFIERS: tuple[tuple[PullError, Callable[[str], object]], ...] = (
 # auth failure means some credential was accepted (or never reached auth), so "credentials
 # rejected" is true only when every recognised attempt was rejected.
 _AGGREGATE_PRIORITY = (
+    PullError.NODE_DISK,
+    PullError.DAMAGED,
+    PullError.NO_PLATFORM,
     PullError.NOT_FOUND,
     PullError.SIGNATURE,
     PullError.SHORT_NAME,
     PullError.MISCONFIGURED,
+    PullError.THROTTLED,
+    PullError.INSPECT,
+    PullError.REGISTRY_ERROR,
     PullError.RATE_LIMITED,
     PullError.TIMEOUT,
     PullError.UNREACHABLE,
@@ -238,7 +321,9 @@ _ATTEMPT_HEAD = re.compile(
     r"pinging container registry |unable to retrieve auth token|Requesting bearer token|"
     r"RegistryUnavailable: |SignatureValidationFailed: |Source image rejected|short-name |"
     r"short name mode|too many requests to registry|Error response from daemon|"
-    r"image pull failed for |trying and failing to pull image|error pinging"
+    r"image pull failed for |trying and failing to pull image|error pinging|"
+    r"copying system image |writing blob|reading blob |Error reading blob |Error writing blob|"
+    r"choosing image instance|unable to pull image|failed commit on ref |pull QPS exceeded"
 )
 
 
@@ -445,6 +530,9 @@ class WaitingPull:
             return PullError.UNREACHABLE
         if named == WaitingForm.SIGNATURE_FAILED.value:
             return PullError.SIGNATURE
+        if self.form is WaitingForm.INSPECT_FAILED:
+            # ImageStatus failed: whatever its text says, no pull and no credential took part.
+            return PullError.INSPECT
         return overall_kind(self.attempts) if self.error else PullError.UNKNOWN
 
 

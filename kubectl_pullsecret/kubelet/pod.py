@@ -110,6 +110,7 @@ class PodFacts:
     template_hash: str = ""  # label pod-template-hash, to name a Deployment from its ReplicaSet
     image_volumes: tuple[ImageVolumeSpec, ...] = ()
     node_name: str = ""  # spec.nodeName: whose kubeletVersion applies; "" when unscheduled
+    created: str = ""  # metadata.creationTimestamp (RFC 3339): no pull of it is older
 
     def pulled_images(self) -> tuple[ContainerSpec, ...]:
         """Everything the kubelet pulls with the Pod's secrets: containers, then image volumes."""

@@ -34,6 +34,18 @@ class Code(str, Enum):
     RUNTIME_MISCONFIGURED = "RuntimeMisconfigured"
     SIGNATURE_VALIDATION_FAILED = "SignatureValidationFailed"
     SHORT_NAME_UNRESOLVED = "ShortNameUnresolved"
+    NODE_DISK_FULL = "NodeDiskFull"
+    DOWNLOAD_DAMAGED = "DownloadDamaged"
+    PULL_THROTTLED = "PullThrottled"
+    IMAGE_INSPECT_FAILED = "ImageInspectFailed"
+    REGISTRY_SERVER_ERROR = "RegistryServerError"
+    NO_MATCHING_PLATFORM = "NoMatchingPlatform"
+    # The pull fails and the evidence names no cause this tool recognises: never a verdict
+    # on the credentials.
+    PULL_FAILED_UNRECOGNIZED = "PullFailedUnrecognized"
+    # A pull secret changed after the kubelet's newest failed pull on record: the next retry
+    # uses it, and nothing tells yet whether it works.
+    AWAITING_RETRY = "AwaitingRetry"
     INVALID_IMAGE_NAME = "InvalidImageName"
     AUTH_FIELD_MISMATCH = "AuthFieldMismatch"
     # The credential says when it ends (a JWT's exp, an ECR token's expiration).
@@ -334,6 +346,22 @@ def cached_image_not_verified(
     )
 
 
+def empty_image_name() -> Problem:
+    """An empty reference: what the API server and the kubelet make of it."""
+    return Problem(
+        Code.INVALID_IMAGE_NAME,
+        Severity.ERROR,
+        "an empty reference is no image name. The API server refuses a container whose image "
+        "is empty, in a Pod and in a pod template alike (validateContainerCommon: "
+        "spec.containers[0].image: Required value). Were one to reach the kubelet, it would "
+        "pull nothing: EnsureImageExists calls applyDefaultImageTag, "
+        'whose ParseNormalizedNamed turns "" into docker.io/library/ and rejects it '
+        '(couldn\'t parse image name "": invalid reference format), and the container waits '
+        "with InvalidImageName",
+        "give the image as [registry[:port]/]path[:tag][@digest], e.g. nginx:1.27",
+    )
+
+
 def image_never_pulled(image: str, unverified: str = "") -> Problem:
     """`unverified`: why "not present" may mean present but not allowed (KEP-2535), if so."""
     if unverified:
@@ -421,6 +449,111 @@ def short_name_unresolved(image: str, said: str) -> Problem:
     )
 
 
+def node_disk_full(image: str, said: str) -> Problem:
+    return Problem(
+        Code.NODE_DISK_FULL,
+        Severity.ERROR,
+        f"the node ran out of disk space while the runtime stored or unpacked {image}{said}. "
+        f"{NOT_CREDENTIALS}",
+        "free space where the runtime keeps images on the node (containerd: /var/lib/containerd; "
+        "CRI-O: /var/lib/containers, and /var/tmp for its blob copies): remove unused images "
+        "(crictl rmi --prune), check the kubelet's image garbage collection "
+        "(imageGCHighThresholdPercent), or give the node a larger disk",
+    )
+
+
+def download_damaged(image: str, said: str) -> Problem:
+    return Problem(
+        Code.DOWNLOAD_DAMAGED,
+        Severity.ERROR,
+        f"a manifest or layer of {image} arrived damaged or cut short{said}: its size or digest "
+        "is not what the registry announced, or the stream ended early. The registry answered "
+        f"the pull. {NOT_CREDENTIALS}",
+        "the kubelet retries by itself; if it recurs, look for a proxy, mirror or pull-through "
+        "cache that cuts or rewrites downloads between the node and the registry (its size "
+        "limits and timeouts), and check the image in the registry is whole (skopeo copy "
+        "docker://IMAGE dir:/tmp/check verifies every digest)",
+    )
+
+
+def pull_throttled(said: str) -> Problem:
+    return Problem(
+        Code.PULL_THROTTLED,
+        Severity.WARNING,
+        "the kubelet throttled its own image pulls (registryPullQPS, default 5 per second with "
+        f"a burst of 10) and did not start this one{said}: no registry was asked and no "
+        f"credential offered. {NOT_CREDENTIALS}",
+        "the kubelet retries after its back-off; where many Pods start at once on one node, "
+        "raise registryPullQPS and registryBurst in the kubelet configuration (0 turns the "
+        "throttle off)",
+    )
+
+
+def image_inspect_failed(image: str, said: str) -> Problem:
+    return Problem(
+        Code.IMAGE_INSPECT_FAILED,
+        Severity.ERROR,
+        f"the runtime failed to inspect image {image!r} on the node{said}. The kubelet asks the "
+        "runtime whether the image is there before it pulls, and that question failed: no pull "
+        f"took place and no credential was offered. {NOT_CREDENTIALS}",
+        "check the container runtime on the node: its log (journalctl -u containerd, or crio) "
+        "and crictl inspecti IMAGE; a damaged image store is often mended by removing the image "
+        "(crictl rmi IMAGE), so that the kubelet pulls it again",
+    )
+
+
+def registry_server_error(domain: str, said: str) -> Problem:
+    return Problem(
+        Code.REGISTRY_SERVER_ERROR,
+        Severity.ERROR,
+        f"registry {domain}, or a proxy in front of it, failed with a server error (5xx){said}. "
+        f"The node reached it and it failed to answer. {NOT_CREDENTIALS}",
+        "the kubelet retries by itself; check the registry's status page or logs, and any "
+        "proxy, mirror or pull-through cache between the nodes and the registry",
+    )
+
+
+def no_matching_platform(image: str, said: str) -> Problem:
+    return Problem(
+        Code.NO_MATCHING_PLATFORM,
+        Severity.ERROR,
+        f"{image} exists, but it has no manifest for the node's OS and architecture{said}. "
+        f"{NOT_CREDENTIALS}",
+        "push the image for the node's platform too (docker buildx build --platform "
+        "linux/amd64,linux/arm64 ...), or run the Pod on nodes of a platform the image has (a "
+        "nodeSelector on kubernetes.io/arch); skopeo inspect --raw docker://IMAGE lists them",
+    )
+
+
+def pull_failed_unrecognized(what: str, offered: str, hint: str) -> Problem:
+    """`what`: the failure as known (the runtime's text quoted, or why there is none);
+    `offered`: the credentials the kubelet offered, or ""."""
+    credentials = (
+        f" Credentials were offered ({offered}); nothing shows they are at fault, and the live "
+        "check tells whether they work."
+        if offered
+        else ""
+    )
+    return Problem(
+        Code.PULL_FAILED_UNRECOGNIZED,
+        Severity.ERROR,
+        f"the pull fails{what}.{credentials}",
+        hint,
+    )
+
+
+def awaiting_retry(changed: str, last: str, retry: str, said: str, hint: str) -> Problem:
+    """`changed`: which secret changed and when; `last`: the newest failure on record;
+    `retry`: when the kubelet's back-off lets it try again."""
+    return Problem(
+        Code.AWAITING_RETRY,
+        Severity.WARNING,
+        f"{changed}, after the kubelet's newest failed pull on record{last}: no pull with it is "
+        f"on record yet, so the failure says nothing about it{said}. {retry}",
+        hint,
+    )
+
+
 def credentials_rejected(repository: str, offered: str, said: str, note: str, hint: str) -> Problem:
     return Problem(
         Code.CREDENTIALS_REJECTED,
@@ -440,15 +573,6 @@ def node_credentials_rejected(repository: str, said: str, hint: str) -> Problem:
         "credential provider, or the node's docker config.json), which this tool cannot see; "
         "the runtime's answer shows they were sent (an anonymous pull gets `no basic auth "
         "credentials` or `insufficient_scope` instead)",
-        hint,
-    )
-
-
-def pull_failed_with_credentials(offered: str, said: str, hint: str) -> Problem:
-    return Problem(
-        Code.CREDENTIALS_REJECTED,
-        Severity.WARNING,
-        f"the pull failed with credentials offered ({offered}) for an unrecognized reason{said}",
         hint,
     )
 

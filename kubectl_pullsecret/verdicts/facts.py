@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts
 from kubectl_pullsecret.kubelet.messages import PodEvent
@@ -48,6 +49,17 @@ class OwnerChain:
 
 
 @dataclass(frozen=True)
+class SeenAttempt:
+    """A pull attempt that `--wait` saw the kubelet make for one container: the waiting state
+    it left, and the earliest moment the attempt can have begun (the end of the back-off before
+    it), which dates it against a changed pull secret."""
+
+    began_after: datetime
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
 class PodContext:
     pod: PodFacts
     secrets: dict[str, SecretFetch]
@@ -68,3 +80,7 @@ class PodContext:
     rules: KubeletRules = field(default_factory=rules_for)
     # The images the Pod's node reports it holds (status.images names); empty when unknown.
     node_images: frozenset[str] = frozenset()
+    # The clock that dates events and secrets (aware); None: the real one.
+    now: datetime | None = None
+    # Attempts `--wait` saw, by (container kind, container name).
+    seen: dict[tuple[str, str], SeenAttempt] = field(default_factory=dict)

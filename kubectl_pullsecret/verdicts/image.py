@@ -47,7 +47,9 @@ def check_image(
     try:
         ref = parse_image(image, length_counts_domain=rules.name_length_counts_domain)
     except InvalidImageName as exc:
-        problem = catalogue.invalid_image_name(image, str(exc))
+        problem = (
+            catalogue.invalid_image_name(image, str(exc)) if image else catalogue.empty_image_name()
+        )
         return CheckReport(image, None, None, (), (problem,), kubelet=rules)
     keyring = Keyring()
     problems: list[Problem] = []

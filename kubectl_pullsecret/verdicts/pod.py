@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from enum import Enum
 
 from kubectl_pullsecret.kubelet.admission import admitted_pull_secrets, not_admitted
+from kubectl_pullsecret.kubelet.backoff import (
+    MAX_RETRY_GAP_SECONDS,
+    RACE_SECONDS,
+    RetryOutlook,
+)
 from kubectl_pullsecret.kubelet.credential_providers import ProviderOutlook, provider_outlook
 from kubectl_pullsecret.kubelet.image_cache import CacheEffect, cached_image_check, on_node
 from kubectl_pullsecret.kubelet.image_ref import ImageRef, InvalidImageName, parse_image
@@ -47,9 +53,9 @@ from kubectl_pullsecret.kubelet.pod import (
 from kubectl_pullsecret.kubelet.versions import KubeletRules, rules_for
 from kubectl_pullsecret.secrecy import scrub
 from kubectl_pullsecret.verdicts import catalogue
-from kubectl_pullsecret.verdicts.catalogue import Problem, Severity
+from kubectl_pullsecret.verdicts.catalogue import Code, Problem, Severity
 from kubectl_pullsecret.verdicts.credential_health import expiry_problems
-from kubectl_pullsecret.verdicts.facts import OwnerChain, PodContext
+from kubectl_pullsecret.verdicts.facts import OwnerChain, PodContext, SeenAttempt
 from kubectl_pullsecret.verdicts.fixes import (
     DOCKER_HUB_SERVER,
     add_pull_secret_hint,
@@ -97,6 +103,8 @@ class ContainerReport:
     # The credentials themselves, for --verify; never rendered.
     offered: tuple[Credential, ...] = field(default=(), repr=False, compare=False)
     image_ref: ImageRef | None = field(default=None, repr=False, compare=False)
+    # The kubelet's next attempt as the record dates it (for --wait); None when not failing.
+    retry: RetryOutlook | None = field(default=None, repr=False, compare=False)
 
     @property
     def has_findings(self) -> bool:
@@ -120,11 +128,9 @@ class _PodFindings:
     consulted: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
-    # Present now, and not yet tried by the kubelet (see _written_after).
-    arrived: list[str] = field(default_factory=list)
-    # Written after the newest pull error on record, but the spam filter thins the events, so
-    # whether the kubelet has tried them since, no one can tell from the API.
-    unconfirmed: list[str] = field(default_factory=list)
+    # When each secret present was last created or replaced (see _changed_at); absent when no
+    # one can tell.
+    changed: dict[str, datetime] = field(default_factory=dict)
 
 
 TEMPLATE_STATE = "PodTemplate"
@@ -150,30 +156,30 @@ def pull_secret_names(ctx: PodContext) -> tuple[str, ...]:
     return admitted_pull_secrets(ctx.pod.pull_secret_names, ctx.service_account)
 
 
-def _newest_pull_error(ctx: PodContext) -> tuple[datetime | None, bool]:
-    """When the newest pull error on record happened, and whether the spam filter thins the
-    events (25, then one per 5 minutes), so that later attempts may have left none."""
-    trail = event_trail(ctx.events, datetime.now(timezone.utc), failing=True)
-    newest = parse_time(trail.newest_pull_error) if trail.newest_pull_error else None
-    return newest, trail.throttled
+def _now(ctx: PodContext) -> datetime:
+    return ctx.now or datetime.now(timezone.utc)
 
 
-def _written_after(written: str, moment: datetime | None) -> bool:
-    """Whether a secret was created or replaced after `moment`. Its metadata is all that tells:
-    only kubelets 1.28+ report a secret they missed (FailedToRetrieveImagePullSecret)."""
-    written_at = parse_time(written) if written else None
-    return written_at is not None and moment is not None and written_at > moment
+def _changed_at(ctx: PodContext, written: str, reported_missing: str) -> datetime | None:
+    """When a secret present now was last created or replaced: its metadata (creation, newest
+    managedFields entry). A 1.28+ kubelet that reported it missing (FailedToRetrieve...) at
+    `reported_missing` proves it came later; with neither date readable, it is taken as new."""
+    moments = [m for m in (parse_time(written) if written else None,) if m is not None]
+    if reported_missing:
+        reported = parse_time(reported_missing)
+        moments.append(reported if reported is not None else _now(ctx))
+    return max(moments, default=None)
 
 
 def _secret_problems(ctx: PodContext) -> _PodFindings:
     pod = ctx.pod
     names = pull_secret_names(ctx)
     findings = _PodFindings()
-    reported_missing: set[str] = set()
+    reported_missing: dict[str, str] = {}  # name -> when the kubelet last reported it missing
     for event in ctx.events:
         if event.reason == FAILED_TO_RETRIEVE_PULL_SECRET:
-            reported_missing.update(parse_missing_pull_secrets(event.message))
-    newest_error, thinned = _newest_pull_error(ctx)
+            for name in parse_missing_pull_secrets(event.message):
+                reported_missing[name] = max(reported_missing.get(name, ""), event.last_seen or "?")
 
     if any(not n for n in names):
         findings.problems.append(catalogue.empty_pull_secret_name())
@@ -221,10 +227,9 @@ def _secret_problems(ctx: PodContext) -> _PodFindings:
             elif decoded.used:
                 findings.usable.append(name)
                 findings.keyring.add(f"secret/{name}", decoded.entries)
-            if name in reported_missing:
-                findings.arrived.append(name)
-            elif _written_after(fetch.written, newest_error):
-                (findings.unconfirmed if thinned else findings.arrived).append(name)
+            changed = _changed_at(ctx, fetch.written, reported_missing.get(name, ""))
+            if changed is not None:
+                findings.changed[name] = changed
     return findings
 
 
@@ -304,47 +309,106 @@ def _state_of(status: ContainerStatus | None, pod: PodFacts) -> str:
 
 @dataclass(frozen=True)
 class _Evidence:
-    """What the kubelet said about a failing pull: the runtime's error, the source of it."""
+    """What the kubelet said about a failing pull: the runtime's error, and what dates it."""
 
     error: str | None = None
     kind: PullError = PullError.UNKNOWN
     attempts: tuple[PullAttempt, ...] = ()
     stale: str = ""  # when the error comes from an old event only: how old, for the message
+    # The error comes from the container's status, which the kubelet rewrites at every attempt.
+    fresh: bool = False
+    # The newest failed pull the events date for this container, how many they count, and
+    # whether the spam filter thins them (so that the count is a floor).
+    newest: datetime | None = None
+    failures: int = 0
+    thinned: bool = False
+
+
+def _failure_events(ctx: PodContext, spec: ContainerSpec) -> list[PodEvent]:
+    """The events that carry a pull error of this container (an image volume's name its
+    image; an aggregated event, whose fieldPath may be any container's, counts by its image)."""
+    found = []
+    for event in ctx.events:
+        if not runtime_error_of(event.message):
+            continue
+        ref = event.container
+        named = ref is not None and (ref.kind, ref.name) == (spec.kind, spec.name)
+        if spec.kind == IMAGE_VOLUME_KIND or (event.combined and not named):
+            if image_of_event(event.message) != spec.image:
+                continue
+        elif not named:
+            continue
+        found.append(event)
+    return found
 
 
 def _evidence(
     ctx: PodContext, status: ContainerStatus | None, spec: ContainerSpec, failing: bool
 ) -> _Evidence:
     """The waiting message first (durable: events expire after an hour and are thinned to one
-    per 5 minutes after 25), then the newest event that carries a pull error."""
+    per 5 minutes after 25), then the newest event that carries a pull error; and, from the
+    events, when the newest failure was and how many there were."""
     if not failing:
         return _Evidence()
     waiting = read_waiting(status.waiting_reason, status.waiting_message) if status else None
+    seen = ctx.seen.get((spec.kind, spec.name))
+    if seen is not None and (waiting is None or not waiting.error):
+        # `--wait` saw the attempt's result, which the status may no longer show.
+        waiting = read_waiting(seen.reason, seen.message) or waiting
+    events = _failure_events(ctx, spec)
+    latest = max(events, key=lambda e: e.last_seen, default=None)
+    trail = event_trail(ctx.events, _now(ctx), failing=True)
+    dating = {
+        "newest": parse_time(latest.last_seen) if latest is not None else None,
+        "failures": sum(max(e.count, 1) for e in events if e.reason == "Failed"),
+        "thinned": trail.throttled,
+    }
     if waiting is not None and waiting.error:
-        return _Evidence(waiting.error, waiting.kind, waiting.attempts)
-    latest: PodEvent | None = None
-    for event in ctx.events:
-        ref = event.container
-        if spec.kind == IMAGE_VOLUME_KIND:
-            # An image volume's failure is reported on the Pod: match it by its image.
-            if image_of_event(event.message) != spec.image:
-                continue
-        elif ref is None or ref.name != spec.name or ref.kind != spec.kind:
-            continue
-        if runtime_error_of(event.message) and (
-            latest is None or event.last_seen >= latest.last_seen
-        ):
-            latest = event
+        return _Evidence(waiting.error, waiting.kind, waiting.attempts, fresh=True, **dating)
     error = runtime_error_of(latest.message) if latest is not None else None
     if error is None:
-        return _Evidence(kind=waiting.kind if waiting is not None else PullError.UNKNOWN)
+        return _Evidence(kind=waiting.kind if waiting is not None else PullError.UNKNOWN, **dating)
     attempts = pull_attempts(error)
     stale = ""
-    if waiting is not None and waiting.previous is None and latest is not None:
-        trail = event_trail(ctx.events, datetime.now(timezone.utc), failing=True)
-        if trail.stale:
-            stale = f" (from an event last seen at {latest.last_seen}; newer ones are thinned out)"
-    return _Evidence(error, overall_kind(attempts), attempts, stale)
+    if waiting is not None and waiting.previous is None and latest is not None and trail.stale:
+        stale = f" (from an event last seen at {latest.last_seen}; newer ones are thinned out)"
+    return _Evidence(error, overall_kind(attempts), attempts, stale, **dating)
+
+
+class _Trial(Enum):
+    """Whether the kubelet's failure on record used the credentials the Pod offers now."""
+
+    TRIED = "tried"  # yes, or nothing changed since
+    UNTRIED = "untried"  # a secret changed after it, and no attempt since is on record
+    # A secret changed after it, and the kubelet has retried since, but no error of that retry
+    # is on record (the events thinned or expired, the status keeps none before 1.32).
+    RETRIED_UNSEEN = "retried-unseen"
+
+
+def _trial(
+    ctx: PodContext, evidence: _Evidence, changed: datetime | None, seen: SeenAttempt | None
+) -> _Trial:
+    """Dates the newest failure against the newest change of the Pod's offered secrets.
+
+    Events may lag the pulls (the kubelet sends them asynchronously, rate-limited, and its spam
+    filter drops them), so an event only ever proves that a failure came after a change; no
+    event proves that none did. Without proof the change is taken as untried, until the
+    kubelet must have retried with it (its attempts are never more than 315 s apart): then the
+    container's status, which each attempt rewrites, is the latest failure's own.
+    """
+    created = parse_time(ctx.pod.created) if ctx.pod.created else None
+    if changed is None or (created is not None and changed <= created):
+        # Unchanged since the Pod was created (whole seconds: its first pull comes after
+        # scheduling, a sandbox and a read of its secrets), every attempt offered it.
+        return _Trial.TRIED
+    after_change = changed + timedelta(seconds=RACE_SECONDS)
+    if seen is not None and seen.began_after > after_change:
+        return _Trial.TRIED
+    if evidence.newest is not None and evidence.newest > after_change:
+        return _Trial.TRIED
+    if _now(ctx) - changed > timedelta(seconds=MAX_RETRY_GAP_SECONDS + RACE_SECONDS):
+        return _Trial.TRIED if evidence.fresh else _Trial.RETRIED_UNSEEN
+    return _Trial.UNTRIED
 
 
 def _credential_refs(creds: Sequence[Credential]) -> tuple[CredentialRef, ...]:
@@ -369,6 +433,7 @@ def diagnose_pod(ctx: PodContext) -> list[ContainerReport]:
         creds: list[Credential] = []
         repository = registry = None
         image: ImageRef | None = None
+        retry: RetryOutlook | None = None
         try:
             image = parse_image(
                 spec.image, length_counts_domain=ctx.rules.name_length_counts_domain
@@ -381,12 +446,16 @@ def diagnose_pod(ctx: PodContext) -> list[ContainerReport]:
             repository, registry = image.repository, image.domain
             if not findings.malformed:
                 creds = findings.keyring.lookup(image.repository)
-            problems.extend(
-                _container_problems(ctx, spec, status, state, image, creds, findings, failing)
+            found, retry = _container_problems(
+                ctx, spec, status, state, image, creds, findings, failing
             )
+            problems.extend(found)
             problems.extend(_credential_health(ctx, creds))
 
         pod_level = list(findings.problems)
+        if image is None or state == "InvalidImageName":
+            # No registry to match a key against: what is wrong with a key is no part of it.
+            pod_level = [p for p in pod_level if p.code is not Code.NO_CREDENTIALS_FOR_REGISTRY]
         sa_problem = _service_account_problem(
             ctx, failing and not creds and image is not None and not findings.malformed
         )
@@ -420,6 +489,7 @@ def diagnose_pod(ctx: PodContext) -> list[ContainerReport]:
                 kubelet=ctx.rules,
                 offered=tuple(creds),
                 image_ref=image,
+                retry=retry,
             )
         )
     return reports
@@ -461,7 +531,8 @@ def _container_problems(
     creds: list[Credential],
     findings: _PodFindings,
     failing: bool,
-) -> list[Problem]:
+) -> tuple[list[Problem], RetryOutlook | None]:
+    """The container's problems, and the kubelet's next attempt as the record dates it."""
     pod = ctx.pod
     problems: list[Problem] = []
     policy = effective_pull_policy(spec.image, spec.pull_policy)
@@ -490,7 +561,7 @@ def _container_problems(
                 "or set imagePullPolicy: IfNotPresent so that the kubelet pulls with this Pod's "
                 "own",
             )
-        ]
+        ], None
     if cached:
         has = "" if creds else f", and it has none for {image.domain}"
         problems.append(
@@ -512,11 +583,12 @@ def _container_problems(
                 f"{check.gate.value}) it says so too when the image is on the node but was "
                 "pulled with credentials this Pod does not have: it does not reveal which"
             )
-        return [catalogue.image_never_pulled(spec.image, unverified)]
+        return [catalogue.image_never_pulled(spec.image, unverified)], None
     if state == "InvalidImageName":
-        return [catalogue.invalid_image_name(spec.image, "")]
+        return [catalogue.invalid_image_name(spec.image, "")], None
     evidence = _evidence(ctx, status, spec, failing and not ctx.template_of)
-    kind = evidence.kind
+    retry = _retry_outlook(ctx, evidence, creds, findings) if failing else None
+    kind = _kind_over_offered(evidence, creds)
     public = (spec.image, image.repository, image.domain, image.path)  # shown anyway
     said = f": {scrub(evidence.error, public=public)}{evidence.stale}" if evidence.error else ""
     not_credentials = {
@@ -528,9 +600,20 @@ def _container_problems(
         PullError.MISCONFIGURED: lambda: catalogue.runtime_misconfigured(image.domain, said),
         PullError.SIGNATURE: lambda: catalogue.signature_validation_failed(spec.image, said),
         PullError.SHORT_NAME: lambda: catalogue.short_name_unresolved(spec.image, said),
+        PullError.NODE_DISK: lambda: catalogue.node_disk_full(spec.image, said),
+        PullError.DAMAGED: lambda: catalogue.download_damaged(spec.image, said),
+        PullError.THROTTLED: lambda: catalogue.pull_throttled(said),
+        PullError.INSPECT: lambda: catalogue.image_inspect_failed(spec.image, said),
+        PullError.REGISTRY_ERROR: lambda: catalogue.registry_server_error(image.domain, said),
+        PullError.NO_PLATFORM: lambda: catalogue.no_matching_platform(
+            f"{image.repository}:{image.reference}", said
+        ),
     }
-    if failing and kind in not_credentials:
-        problems.append(not_credentials[kind]())
+    if state == "ImageInspectError" or (failing and kind in not_credentials):
+        # ImageInspectError: the runtime's ImageStatus failed, whatever its text says.
+        problems.append(
+            not_credentials[PullError.INSPECT if state == "ImageInspectError" else kind]()
+        )
     elif failing and kind is PullError.RATE_LIMITED:
         hint = (
             "authenticate Docker Hub pulls (authenticated users get higher limits): "
@@ -552,42 +635,10 @@ def _container_problems(
                 "its pull secrets with kubectl create secret docker-registry",
             )
         )
-    elif (
-        failing
-        and not findings.malformed
-        and any(c.source.removeprefix("secret/") in findings.arrived for c in creds)
-    ):
-        # The kubelet's last attempt ran before these secrets existed or changed: its error says
-        # nothing about the credentials now listed, which the next retry (back-off up to 5 min)
-        # uses.
-        pass
-    elif failing and creds and not findings.malformed:
-        if kind is PullError.AUTH:
-            secrets = " ".join(f"--secret {q(c.source.removeprefix('secret/'))}" for c in creds)
-            problems.append(
-                catalogue.credentials_rejected(
-                    image.repository,
-                    _offered(creds, evidence.attempts),
-                    "" if _per_credential(creds, evidence.attempts) else said,
-                    _rejection_notes(ctx, spec, image, creds, findings.unconfirmed),
-                    f"check the username, password and pull rights: kubectl pullsecret check "
-                    f"{q(spec.image)} -n {q(pod.namespace)} {secrets} --verify; then re-create "
-                    "the secret it rejects with working credentials: "
-                    + replace_secret_command(
-                        creds[0].source.removeprefix("secret/"),
-                        pod.namespace,
-                        docker_server_for(image),
-                    ),
-                )
-            )
-        elif evidence.error:
-            problems.append(
-                catalogue.pull_failed_with_credentials(
-                    _offered(creds, evidence.attempts),
-                    said,
-                    f"check live: kubectl pullsecret check {q(spec.image)} -n {q(pod.namespace)} --verify",
-                )
-            )
+    elif failing and creds and not findings.malformed and not ctx.template_of:
+        problems.append(
+            _judge_offered(ctx, spec, image, creds, findings, replace(evidence, kind=kind), said)
+        )
     elif failing and not creds and not findings.malformed:
         # Sent credentials, none of them this Pod's: the node's (a secret this user cannot
         # read may have sent them, though).
@@ -598,11 +649,162 @@ def _container_problems(
         ):
             problems.append(_node_credentials_rejected(ctx, image, said))
         else:
-            problems.extend(_no_credentials(ctx, image, findings, said))
+            missing = _no_credentials(ctx, image, findings, said)
+            if (
+                kind is PullError.UNKNOWN
+                and not ctx.template_of
+                and any(
+                    p.code in (Code.NO_PULL_SECRETS, Code.NO_CREDENTIALS_FOR_REGISTRY)
+                    for p in missing
+                )
+            ):
+                # Nothing names the cause: that the Pod offers no credentials may matter (a private
+                # image) or not (a public one), so it is a warning beside the failure.
+                problems.append(
+                    catalogue.pull_failed_unrecognized(
+                        f", and the runtime's text names no cause this tool recognises{said}"
+                        if evidence.error
+                        else _NO_ERROR_ON_RECORD,
+                        "",
+                        "read the kubelet's events (kubectl describe pod) and the runtime's log on "
+                        "the node (journalctl -u containerd, or crio) for the pull of this image",
+                    )
+                )
+                missing = [
+                    p.with_severity(Severity.WARNING) if p.severity is Severity.ERROR else p
+                    for p in missing
+                ]
+            problems.extend(missing)
     outlook = _outlook(ctx, image)
     if outlook.cloud_registry is not None and not creds:
         problems.append(catalogue.node_credentials_possible(image.domain, outlook.cloud_registry))
-    return problems
+    return problems, retry
+
+
+def _kind_over_offered(evidence: _Evidence, creds: Sequence[Credential]) -> PullError:
+    """The cause over the kubelet's attempts, knowing which credential made each.
+
+    An entry with no username and no password makes an anonymous attempt, and a registry that
+    hides its private repositories answers that one `not found`: it proves nothing was
+    accepted. Joined to a credentialed attempt that was refused, the refusal is the cause.
+    """
+    attempts = evidence.attempts
+    if evidence.kind is not PullError.NOT_FOUND or not _per_credential(creds, attempts):
+        return evidence.kind
+    pairs = list(zip(creds, attempts, strict=True))
+    named = [a.kind for c, a in pairs if c.username or c.password]
+    anonymous = [a.kind for c, a in pairs if not (c.username or c.password)]
+    if PullError.AUTH in named and PullError.NOT_FOUND not in named and anonymous:
+        return PullError.AUTH
+    return evidence.kind
+
+
+def _retry_outlook(
+    ctx: PodContext, evidence: _Evidence, creds: Sequence[Credential], findings: _PodFindings
+) -> RetryOutlook:
+    changed = [
+        moment
+        for name in dict.fromkeys(c.source.removeprefix("secret/") for c in creds)
+        if (moment := findings.changed.get(name)) is not None
+    ]
+    return RetryOutlook(
+        evidence.newest,
+        evidence.failures,
+        evidence.thinned or evidence.failures >= 6,
+        max(changed, default=None),
+    )
+
+
+_NO_ERROR_ON_RECORD = (
+    ", and no error of it is on record (events expire after an hour and are thinned to one per "
+    "5 minutes; before 1.32 the back-off message keeps no error)"
+)
+
+
+def _clock(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%H:%M:%S UTC")
+
+
+def _judge_offered(
+    ctx: PodContext,
+    spec: ContainerSpec,
+    image: ImageRef,
+    creds: list[Credential],
+    findings: _PodFindings,
+    evidence: _Evidence,
+    said: str,
+) -> Problem:
+    """The verdict on a failed pull with credentials offered, dated against the newest change
+    of the secrets offering them: a refusal blames them only when it used them."""
+    pod = ctx.pod
+    names = list(dict.fromkeys(c.source.removeprefix("secret/") for c in creds))
+    secrets = " ".join(f"--secret {q(name)}" for name in names)
+    live_check = (
+        f"kubectl pullsecret check {q(spec.image)} -n {q(pod.namespace)} {secrets} --verify"
+    )
+    retry = _retry_outlook(ctx, evidence, creds, findings)
+    trial = _trial(ctx, evidence, retry.changed, ctx.seen.get((spec.kind, spec.name)))
+    changed = [n for n in names if findings.changed.get(n) == retry.changed]
+    which = (
+        f'Secret "{changed[0]}" was created or replaced'
+        if len(changed) == 1
+        else "Secrets " + ", ".join(f'"{n}"' for n in changed) + " were created or replaced"
+    )
+    if trial is _Trial.UNTRIED and retry.changed is not None:
+        now = _now(ctx)
+        due = retry.due_by(retry.changed)
+        late = int((now - due).total_seconds())
+        when = (
+            f"The kubelet's back-off (10 s, doubling to 5 minutes) lets it retry by "
+            f"{_clock(due)} at the latest (in about {-late} s), with the credentials as they "
+            "are now."
+            if late < 0
+            else f"Its retry was due by {_clock(due)} at the latest ({late} s ago), and no "
+            "result of it is on record yet: the kubelet's events can lag its pulls."
+        )
+        last = f" ({_clock(retry.last_failure)})" if retry.last_failure else " (undated)"
+        return catalogue.awaiting_retry(
+            f"{which} at {_clock(retry.changed)}",
+            last,
+            when,
+            f" (it said{said})" if said else "",
+            f"follow the next attempt: kubectl pullsecret diagnose pod {q(pod.name)} -n "
+            f"{q(pod.namespace)} --wait; or check the credentials now: {live_check}",
+        )
+    offered = _offered(creds, evidence.attempts)
+    if trial is _Trial.RETRIED_UNSEEN and retry.changed is not None:
+        before = f", at {_clock(retry.last_failure)}" if retry.last_failure else ""
+        return catalogue.pull_failed_unrecognized(
+            f" still: {which[0].lower()}{which[1:]} at {_clock(retry.changed)}, the kubelet has "
+            "retried since (it never waits more than about 5 minutes), and no error newer "
+            f"than the change is on record (the newest{before} predates it{said}; the "
+            "kubelet's spam filter and the event TTL drop the rest, and before 1.32 the "
+            "back-off message keeps no error)",
+            offered,
+            f"check the credentials live: {live_check}; the runtime's log on the node "
+            "(journalctl -u containerd, or crio) has every pull's error",
+        )
+    if evidence.kind is PullError.AUTH:
+        return catalogue.credentials_rejected(
+            image.repository,
+            offered,
+            "" if _per_credential(creds, evidence.attempts) else said,
+            _rejection_notes(ctx, spec, image),
+            f"check the username, password and pull rights: {live_check}; then re-create "
+            "the secret it rejects with working credentials: "
+            + replace_secret_command(names[0], pod.namespace, docker_server_for(image)),
+        )
+    what = (
+        f", and the runtime's text names no cause this tool recognises{said}"
+        if evidence.error
+        else _NO_ERROR_ON_RECORD
+    )
+    return catalogue.pull_failed_unrecognized(
+        what,
+        offered,
+        f"check the credentials live: {live_check}; then read the runtime's log on the node "
+        "(journalctl -u containerd, or crio) for the pull of this image",
+    )
 
 
 def _node_credentials_rejected(ctx: PodContext, image: ImageRef, said: str) -> Problem:
@@ -644,25 +846,8 @@ def _per_credential(creds: Sequence[Credential], attempts: Sequence[PullAttempt]
     return len(creds) > 1 and len(attempts) == len(creds)
 
 
-def _rejection_notes(
-    ctx: PodContext,
-    spec: ContainerSpec,
-    image: ImageRef,
-    creds: Sequence[Credential],
-    unconfirmed: Sequence[str],
-) -> str:
+def _rejection_notes(ctx: PodContext, spec: ContainerSpec, image: ImageRef) -> str:
     notes = ""
-    changed = dict.fromkeys(
-        n for c in creds if (n := c.source.removeprefix("secret/")) in unconfirmed
-    )
-    if changed:
-        named = ", ".join(f'"{name}"' for name in changed)
-        notes += (
-            f" Secret {named} was created or replaced after the newest pull error on record, and "
-            "the kubelet's spam filter (25 events, then one per 5 minutes) has thinned this "
-            "Pod's events since: this refusal may predate the change. The check in the fix "
-            "tells, and so does the next retry (back-off up to 5 minutes)."
-        )
     if image.is_docker_hub:
         notes += (
             " The kubelet never retries anonymously, so a wrong Docker Hub credential breaks "

@@ -484,3 +484,27 @@ def test_check_files_without_a_cluster(run_plugin: PluginRunner, tmp_path: Path)
     assert gone.stderr.splitlines() == [
         f"error: cannot read --file {tmp_path / 'nope.json'}: No such file or directory"
     ]
+
+
+def test_check_an_empty_reference_names_the_kubelets_rule(
+    run_plugin: PluginRunner, tmp_path: Path
+) -> None:
+    """`check ''` is no usage error: an empty reference is an answer, InvalidImageName, and it
+    says what the API server and the kubelet (applyDefaultImageTag) make of it."""
+    files = write_files(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "KUBERNETES_SERVICE_HOST": None}
+    missing_kubeconfig = tmp_path / "none" / "kubeconfig"
+    table = run_plugin(
+        "check", "", "--file", str(files["config"]), kubeconfig=missing_kubeconfig, env=env
+    )
+    clean(table)
+    assert table.returncode == 1, table.stderr
+    assert "InvalidImageName: an empty reference is no image name" in table.stdout
+    assert 'couldn\'t parse image name "": invalid reference format' in table.stdout
+    assert "applyDefaultImageTag" in table.stdout and "usage" not in table.stderr.lower()
+    as_json = run_plugin("check", "", "-o", "json", kubeconfig=missing_kubeconfig, env=env)
+    doc = json.loads(as_json.stdout)
+    assert (doc["image"], doc["repository"], doc["matches"]) == ("", None, [])
+    assert [p["code"] for p in doc["problems"]] == ["InvalidImageName"]

@@ -447,8 +447,21 @@ def test_parse_time(text: str, expected: datetime | None) -> None:
         "[failed to copy, " * 1200,
         'Failed to pull image "' + "\\\\" * 10000,
         "image pull failed for " * 1000 + " because the x",
+        "failed with status code [" * 1000,
+        "status code 5" * 2000,
+        "does not match the provided " * 800,
     ],
-    ids=["lookup", "manifests", "400", "aggregate", "quotes", "cri-sentence"],
+    ids=[
+        "lookup",
+        "manifests",
+        "400",
+        "aggregate",
+        "quotes",
+        "cri-sentence",
+        "status-bracket",
+        "5xx",
+        "digest",
+    ],
 )
 def test_readers_stay_linear_on_hostile_text(hostile: str) -> None:
     # Event and status text is written by others: a quadratic regex would hang `diagnose -A`.

@@ -99,6 +99,10 @@ BUSYBOX = Path("/bin/busybox")
 APP_MESSAGE = "app running"
 APP_COMMAND = f'echo "{APP_MESSAGE}"; trap "exit 0" TERM; sleep 3600 & wait'
 READY_TIMEOUT_S = 120.0
+# containerd's content store (every layer it downloads) is a tmpfs of this size, in the node's
+# mount namespace: the suite's images share one small layer, and a test can fill it (a full
+# disk, for real) and then grow it (Node.resize_content_store).
+CONTENT_STORE_SIZE = "64m"
 
 # Users of the basic and token registries. Passwords are distinctive, so a leak is found by a
 # plain search, and random, so the plugin's redaction never hides a name in the output.
@@ -323,7 +327,10 @@ def sweep_stale_nodes() -> None:
 # Configuration files
 
 
-def _app_files() -> list[ImageFile]:
+APP_CONFIG = {"Env": ["PATH=/bin"], "Cmd": ["sh", "-c", APP_COMMAND]}
+
+
+def app_files() -> list[ImageFile]:
     files = [ImageFile("bin/busybox", BUSYBOX.read_bytes(), 0o755)]
     files += [ImageFile(f"bin/{n}", link="busybox") for n in ("sh", "sleep", "echo", "cat", "ls")]
     return files
@@ -570,20 +577,44 @@ class Node:
         self._app_layout = write_oci_layout(
             folder / "app",
             "app",
-            files=_app_files(),
-            config={"Env": ["PATH=/bin"], "Cmd": ["sh", "-c", APP_COMMAND]},
+            files=app_files(),
+            config=APP_CONFIG,
             architecture=go_architecture(),
         )
+
+    @property
+    def content_store(self) -> Path:
+        """Where containerd keeps what it downloads (its io.containerd.content.v1.content)."""
+        return self.paths.containerd / "root" / "io.containerd.content.v1.content"
+
+    def resize_content_store(self, size: str) -> None:
+        """Give containerd's content store another size (a full disk gets room, for one)."""
+        assert self.mounts is not None
+        netns.run(
+            [*self.mounts.prefix, "mount", "-o", f"remount,size={size}", str(self.content_store)]
+        )
+
+    def trust_registry(self, hostport: str, tls: bool = True) -> None:
+        """A hosts.toml for another registry, as an admin adds one (containerd reads config_path
+        at each pull)."""
+        hosts = _mkdir(self.paths.certs_d / hostport)
+        (hosts / "hosts.toml").write_text(hosts_toml(hostport, tls, self.ca_file if tls else None))
 
     def _start_containerd(self) -> None:
         paths = self.paths
         netns.become_subreaper()
+        assert self.mounts is not None
+        netns.run(
+            [
+                *self.mounts.prefix,
+                "sh",
+                "-c",
+                f'mkdir -p "{self.content_store}" && mount -t tmpfs -o '
+                f'size={CONTENT_STORE_SIZE},mode=0700 node-content "{self.content_store}"',
+            ]
+        )
         for node_registry in self.registries.values():
-            hosts = _mkdir(paths.certs_d / node_registry.hostport)
-            ca = self.ca_file if node_registry.tls else None
-            (hosts / "hosts.toml").write_text(
-                hosts_toml(node_registry.hostport, node_registry.tls, ca)
-            )
+            self.trust_registry(node_registry.hostport, node_registry.tls)
         _mkdir(paths.cni_conf_dir)
         (paths.cni_conf_dir / "10-realnode.conflist").write_text(cni_config(paths))
         config = paths.containerd / "config.toml"
@@ -640,8 +671,10 @@ class Node:
     def restart_kubelet(self, settings: KubeletSettings) -> None:
         """Stop the kubelet and start it again with these settings; its Pods keep running, as on
         a real node whose kubelet restarts. Returns once the node is Ready again."""
-        if not self.release.config_file_kubelet:
-            raise NodeError(f"kubelet settings need a configuration file, not {self.release}")
+        if settings.verification_policy and not self.release.config_file_kubelet:
+            raise NodeError(
+                f"the verification policy needs a configuration file, not {self.release}"
+            )
         self.processes.stop("kubelet")
         self.kubelet_settings = settings
         # Heartbeats carry whole seconds: one from this second on is the new kubelet's.

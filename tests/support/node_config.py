@@ -286,9 +286,13 @@ def kubelet_launch(
         "--v=2",
     ]
     if not release.config_file_kubelet:
-        return KubeletLaunch(
-            [*common, *_kubelet_1_20_flags(paths, node_ip, resolv_conf, pause_image)]
-        )
+        flags = _kubelet_1_20_flags(paths, node_ip, resolv_conf, pause_image)
+        # 0 means no limit for both (kubelet 1.20's --registry-qps: "If 0, unlimited").
+        if settings.registry_pull_qps is not None:
+            flags.append(f"--registry-qps={settings.registry_pull_qps}")
+        if settings.registry_burst is not None:
+            flags.append(f"--registry-burst={settings.registry_burst}")
+        return KubeletLaunch([*common, *flags])
     config = kubelet_configuration(paths, node_ip, resolv_conf, settings)
     return KubeletLaunch(
         [

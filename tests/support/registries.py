@@ -786,15 +786,24 @@ class Registry:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def push(self, layout: Path, tag: str, destination: str, creds: tuple[str, str] | None) -> None:
+    def push(
+        self,
+        layout: Path,
+        tag: str,
+        destination: str,
+        creds: tuple[str, str] | None,
+        all_platforms: bool = False,
+    ) -> None:
         """skopeo copy oci:LAYOUT:TAG docker://127.0.0.1:PORT/DESTINATION, with creds unless
-        the registry is open."""
+        the registry is open; `all_platforms` copies an image index whole (--all), even when
+        it has no manifest for this machine's platform."""
         login = ["--dest-creds", f"{creds[0]}:{creds[1]}"] if creds else ["--dest-no-creds"]
         command = [
             "skopeo",
             "--insecure-policy",  # no dependence on the machine's /etc/containers/policy.json
             "copy",
             "--quiet",
+            *(["--all"] if all_platforms else []),
             # Our CA is not in the system store: skip verification, which for skopeo also
             # allows the plain-http registries.
             "--dest-tls-verify=false",

@@ -17,7 +17,13 @@ def failing(
         name,
         phase="Pending",
         containers=(ContainerSpec("app", image),),
-        statuses=(ContainerStatus("app", waiting_reason="ImagePullBackOff"),),
+        statuses=(
+            ContainerStatus(
+                "app",
+                waiting_reason="ImagePullBackOff",
+                waiting_message=f'Back-off pulling image "{image}": ErrImagePull: 401 Unauthorized',
+            ),
+        ),
     )
     return PodContext(pod, {}, owners=owners)
 

@@ -3,6 +3,7 @@
 import base64
 import json
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -440,11 +441,12 @@ def test_fixes_patch_the_top_level_owner_and_say_how_pods_are_replaced(
 
 def test_a_job_is_re_created_and_a_bare_pod_too() -> None:
     job = Workload("Job", "shop", "once", template_path=("spec", "template"))
+    refused = failed("401 Unauthorized")
     (problem,) = only(
-        PodContext(pod(secrets=(), message=failed("401")), {}, owners=owned_by(job))
+        PodContext(pod(secrets=(), message=refused), {}, owners=owned_by(job))
     ).problems
     assert "a Job's pod template cannot change" in problem.hint
-    (problem,) = only(PodContext(pod(secrets=(), message=failed("401")), {})).problems
+    (problem,) = only(PodContext(pod(secrets=(), message=refused), {})).problems
     assert "a Pod's imagePullSecrets cannot change" in problem.hint
 
 
@@ -490,7 +492,8 @@ def test_a_failure_from_before_the_secret_existed_is_not_blamed_on_it() -> None:
         events=(event,),
     )
     report = only(ctx)
-    assert report.problems == () and report.credentials
+    # The kubelet reported it missing at its last sync: its 401 is the anonymous pull's.
+    assert codes(report) == [Code.AWAITING_RETRY.value] and report.credentials
 
 
 def test_near_miss_hint_recreates_the_secret_that_holds_the_wrong_key() -> None:
@@ -523,23 +526,38 @@ UNAUTHORIZED = (
 )  # containerd 1.6.20 under kubelet 1.20.2, on tests/node's real node
 
 
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)  # the kubelet's newest 401 on record
+
+
 @pytest.mark.parametrize(
-    ("written", "count", "rejected"),
+    ("written", "count", "seconds_later", "status", "code"),
     [
-        ("2026-01-01T00:01:00Z", 1, False),  # written since the last attempt: not tried yet
-        ("2026-01-01T00:00:00.500000Z", 2, False),  # later within the same second
-        ("2025-12-31T23:59:00Z", 1, True),  # written before it: the kubelet offered it
-        ("2026-01-01T00:01:00Z", 25, True),  # thinned by the spam filter: events cannot tell
-        ("2025-12-31T23:59:00Z", 25, True),  # thinned, but written before the error on record
-        ("", 1, True),  # unknown
+        # Written since the last attempt on record: not tried yet, whatever the events' count.
+        ("2026-01-01T00:01:00Z", 1, 90, UNAUTHORIZED, Code.AWAITING_RETRY),
+        ("2026-01-01T00:00:00.500000Z", 2, 30, UNAUTHORIZED, Code.AWAITING_RETRY),
+        ("2026-01-01T00:01:00Z", 25, 90, UNAUTHORIZED, Code.AWAITING_RETRY),
+        # Within a few seconds after the refusal: the kubelet may have read it as it was.
+        ("2025-12-31T23:59:58Z", 1, 30, UNAUTHORIZED, Code.AWAITING_RETRY),
+        # Written before it: the kubelet offered it, and it was refused.
+        ("2025-12-31T23:59:00Z", 1, 30, UNAUTHORIZED, Code.CREDENTIALS_REJECTED),
+        ("2025-12-31T23:59:00Z", 25, 30, UNAUTHORIZED, Code.CREDENTIALS_REJECTED),
+        ("", 1, 30, UNAUTHORIZED, Code.CREDENTIALS_REJECTED),  # no date: nothing changed
+        # Long enough after the change that the kubelet has retried (its attempts are at most
+        # 315 s apart): the status, rewritten at each attempt, is the new secret's failure.
+        ("2026-01-01T00:01:00Z", 25, 60 + 400, UNAUTHORIZED, Code.CREDENTIALS_REJECTED),
+        # ... unless the status keeps no error (a bare back-off before 1.32) and the spam
+        # filter hides the retry: the cause since the change is unknown.
+        ("2026-01-01T00:01:00Z", 25, 60 + 400, "", Code.PULL_FAILED_UNRECOGNIZED),
     ],
 )
 def test_a_secret_written_after_the_last_attempt_is_not_blamed_for_its_401(
-    written: str, count: int, rejected: bool
+    written: str, count: int, seconds_later: int, status: str, code: Code
 ) -> None:
     """Kubelets before 1.28 send no FailedToRetrieveImagePullSecret: a secret created (or
     replaced) after the last failed pull is known from its metadata only (the real node showed
-    CredentialsRejected for up to 5 minutes after the right fix, before this rule)."""
+    CredentialsRejected for up to 5 minutes after the right fix, before this rule). Events only
+    ever prove that a failure came after a change (they lag the pulls: the real node's newest
+    pull error, read 5 s after a pull, was the one before it)."""
     event = PodEvent(
         "Failed",
         f'Failed to pull image "private-registry.io/apps/internal-app": {UNAUTHORIZED}',
@@ -549,13 +567,174 @@ def test_a_secret_written_after_the_last_attempt_is_not_blamed_for_its_401(
         "2026-01-01T00:00:00Z",
     )
     fetch = replace(secret({"private-registry.io": creds()}), written=written)
+    state, message = ("ErrImagePull", status) if status else (BACKOFF, 'Back-off pulling image "x"')
     ctx = PodContext(
-        pod(state="ErrImagePull", message=UNAUTHORIZED), {"regcred": fetch}, events=(event,)
+        pod(state=state, message=message),
+        {"regcred": fetch},
+        events=(event,),
+        now=T0 + timedelta(seconds=seconds_later),
     )
     report = only(ctx)
-    assert (Code.CREDENTIALS_REJECTED.value in codes(report)) is rejected
+    assert codes(report) == [code.value], report.problems
     assert [c.secret for c in report.credentials] == ["regcred"]
-    # Thinned events and a later secret: the refusal may predate it, and the verdict says so.
-    caveat = 'Secret "regcred" was created or replaced after the newest pull error on record'
-    messages = " ".join(p.message for p in report.problems)
-    assert (caveat in messages) is (count >= 25 and written > "2026-01-01T00:00:00Z"), messages
+    blamed = code is Code.CREDENTIALS_REJECTED
+    assert blamed is any(
+        p.severity is Severity.ERROR and "refused" in p.message for p in report.problems
+    )
+
+
+def test_a_refusal_dated_after_the_change_blames_the_new_secret() -> None:
+    event = PodEvent(
+        "Failed",
+        f'Failed to pull image "private-registry.io/apps/internal-app": {UNAUTHORIZED}',
+        "Warning",
+        "spec.containers{app}",
+        3,
+        "2026-01-01T00:02:00Z",
+    )
+    fetch = replace(secret({"private-registry.io": creds()}), written="2026-01-01T00:01:00Z")
+    ctx = PodContext(
+        pod(message='Back-off pulling image "x"'),
+        {"regcred": fetch},
+        events=(event,),
+        now=T0 + timedelta(seconds=150),
+    )
+    assert codes(only(ctx)) == [Code.CREDENTIALS_REJECTED.value]
+
+
+def test_awaiting_retry_says_when_the_kubelet_tries_again_at_the_latest() -> None:
+    """Three failures on record: the back-off after the third is 40 s, so the next attempt
+    comes at most 40 s + 15 s (the pod worker's requeue) + 1 s (whole seconds) after it."""
+    event = PodEvent(
+        "Failed",
+        f'Failed to pull image "private-registry.io/apps/internal-app": {UNAUTHORIZED}',
+        "Warning",
+        "spec.containers{app}",
+        3,
+        "2026-01-01T00:00:00Z",
+    )
+    fetch = replace(secret({"private-registry.io": creds("fixed")}), written="2026-01-01T00:00:20Z")
+    ctx = PodContext(
+        pod(message='Back-off pulling image "x"'),
+        {"regcred": fetch},
+        events=(event,),
+        now=T0 + timedelta(seconds=30),
+    )
+    report = only(ctx)
+    (problem,) = report.problems
+    assert problem.code is Code.AWAITING_RETRY and problem.severity is Severity.WARNING
+    assert 'Secret "regcred" was created or replaced at 00:00:20 UTC' in problem.message
+    assert "retry by 00:00:56 UTC at the latest (in about 26 s)" in problem.message
+    assert "diagnose pod nginx-pod -n shop --wait" in problem.hint
+    assert report.retry is not None and report.retry.failures == 3
+    # Long past that moment with nothing on record: it says the retry is due, not pending.
+    late = only(replace(ctx, now=T0 + timedelta(seconds=120)))
+    assert "was due by 00:00:56 UTC at the latest (64 s ago)" in late.problems[0].message
+
+
+def test_a_new_secret_is_judged_offline_before_the_retry() -> None:
+    """Replaced with a key for another registry: the next retry will pull anonymously, and that
+    is the verdict now, not a wait."""
+    event = PodEvent(
+        "Failed",
+        f'Failed to pull image "private-registry.io/apps/internal-app": {UNAUTHORIZED}',
+        "Warning",
+        "spec.containers{app}",
+        1,
+        "2026-01-01T00:00:00Z",
+    )
+    fetch = replace(secret({"quay.io": creds()}), written="2026-01-01T00:00:30Z")
+    ctx = PodContext(
+        pod(message='Back-off pulling image "x"'),
+        {"regcred": fetch},
+        events=(event,),
+        now=T0 + timedelta(seconds=40),
+    )
+    assert codes(only(ctx)) == [Code.NO_CREDENTIALS_FOR_REGISTRY.value]
+
+
+REFUSED = (
+    'failed to pull and unpack image "private-registry.io/apps/internal-app:latest": failed to '
+    'resolve reference "private-registry.io/apps/internal-app:latest": pulling from host '
+    "private-registry.io failed with status code [manifests latest]: 401 Unauthorized"
+)
+HIDDEN = (
+    'rpc error: code = NotFound desc = failed to pull and unpack image "private-registry.io/apps/'
+    'internal-app:latest": failed to resolve reference "private-registry.io/apps/internal-app:'
+    'latest": private-registry.io/apps/internal-app:latest: not found'
+)
+
+
+def test_a_refusal_beside_an_anonymous_not_found_is_the_refusal() -> None:
+    """An entry with no username and password makes an anonymous attempt; a registry that
+    hides private repositories answers it `not found`. Joined to a refused credential
+    (utilerrors.NewAggregate), the aggregate holds a refusal, not a missing image."""
+    ctx = PodContext(
+        pod(state="ErrImagePull", message=f"[{REFUSED}, {HIDDEN}]", secrets=("a", "b")),
+        {
+            "a": secret({"private-registry.io": creds("bob")}),
+            "b": secret({"private-registry.io": {}}),
+        },
+    )
+    report = only(ctx)
+    (problem,) = report.problems
+    assert problem.code is Code.CREDENTIALS_REJECTED
+    assert "secret/a (key private-registry.io, user bob): auth" in problem.message
+    assert "user <empty>): not-found" in problem.message
+    # Both credentialed, the second one accepted: the image is what is missing.
+    ctx = replace(
+        ctx, secrets={"a": ctx.secrets["a"], "b": secret({"private-registry.io": creds()})}
+    )
+    assert codes(only(ctx)) == [Code.IMAGE_NOT_FOUND.value]
+
+
+def test_an_aggregate_cut_short_still_yields_its_refusal() -> None:
+    for cut in (f"[{REFUSED}, {REFUSED[:70]}", f"[{REFUSED[:-8]}"):
+        ctx = PodContext(
+            pod(state="ErrImagePull", message=cut, secrets=("a", "b")),
+            {
+                "a": secret({"private-registry.io": creds("one")}),
+                "b": secret({"private-registry.io": creds("two")}),
+            },
+        )
+        assert codes(only(ctx)) == [Code.CREDENTIALS_REJECTED.value], cut
+
+
+def test_an_unrecognised_text_is_no_verdict_on_the_credentials() -> None:
+    text = "failed to pull and unpack image: something no rule knows: password=hunter2-xyz"
+    ctx = PodContext(
+        pod(state="ErrImagePull", message=text),
+        {"regcred": secret({"private-registry.io": creds("bob")})},
+    )
+    (problem,) = only(ctx).problems
+    assert (problem.code, problem.severity) == (Code.PULL_FAILED_UNRECOGNIZED, Severity.ERROR)
+    assert "names no cause this tool recognises: failed to pull and unpack image" in problem.message
+    assert "hunter2-xyz" not in problem.message  # hostile text is scrubbed before it is quoted
+    assert "nothing shows they are at fault" in problem.message
+    assert "--secret regcred --verify" in problem.hint
+
+
+def test_an_inspect_error_is_no_pull_and_no_credentials() -> None:
+    message = (
+        'Failed to inspect image "private-registry.io/apps/internal-app": rpc error: code = '
+        "Unknown desc = Error response from daemon: readlink /var/lib/docker/overlay2/l: "
+        "invalid argument"
+    )
+    ctx = PodContext(
+        pod(state="ImageInspectError", message=message),
+        {"regcred": secret({"private-registry.io": creds()})},
+    )
+    (problem,) = only(ctx).problems
+    assert problem.code is Code.IMAGE_INSPECT_FAILED and "readlink" in problem.message
+
+
+def test_an_unparsable_image_gets_no_verdict_on_keys_beside_its_name() -> None:
+    """A key that is no URL (a NoCredentialsForRegistry warning about the secret's key), but an
+    image name that does not parse has no registry to match keys against."""
+    ctx = PodContext(
+        pod(image="Private/App", state="InvalidImageName"),
+        {"regcred": secret({"https://%zz": creds()})},
+    )
+    assert codes(only(ctx)) == [Code.INVALID_IMAGE_NAME.value]
+    fine = replace(ctx, pod=pod(image="nginx", state="Running", phase="Running"))
+    assert Code.NO_CREDENTIALS_FOR_REGISTRY.value in codes(only(fine))
