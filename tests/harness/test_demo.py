@@ -1,5 +1,6 @@
 """tools/demo.py runs on its own: on a real node, the shop fails to pull, the plugin says why,
-its printed fixes make every Pod run, and the demo leaves nothing behind (Ctrl-C included)."""
+its printed fixes make every Pod run, and the demo leaves nothing behind (Ctrl-C included).
+The whole demo runs on both nodes (`--node 1.20`, the default, and the current release)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.node_fixtures import node_assets
+from tests.support.node_fixtures import LEGACY, RELEASES, node_for
 
 pytestmark = pytest.mark.e2e
 
@@ -25,11 +26,16 @@ DIAGNOSE = "$ kubectl pullsecret diagnose pod -A\n"
 FIXES = "== Applying the fixes it printed\n"
 
 
+@pytest.fixture(params=RELEASES)
+def release(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def demo_env() -> dict[str, str]:
+def demo_env(release: str) -> dict[str, str]:
     """The user's environment; the demo finds the binaries through the provisioning script
     (a machine that cannot run a node fails in CI, skips elsewhere, as the node tests do)."""
-    node_assets()
+    node_for(release)
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([sysconfig.get_path("scripts"), env.get("PATH", os.defpath)])
     env.pop("KUBECONFIG", None)
@@ -58,9 +64,9 @@ def table_rows(text: str) -> list[list[str]]:
     return [re.split(r"\s{2,}", line.strip()) for line in lines[1:]]
 
 
-def test_demo_fails_diagnoses_fixes_and_runs(demo_env: dict[str, str]) -> None:
+def test_demo_fails_diagnoses_fixes_and_runs(demo_env: dict[str, str], release: str) -> None:
     r = subprocess.run(
-        [sys.executable, str(DEMO)],
+        [sys.executable, str(DEMO), "--node", release],
         env=demo_env,
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
@@ -78,7 +84,7 @@ def test_demo_fails_diagnoses_fixes_and_runs(demo_env: dict[str, str]) -> None:
 
     # It shows what it runs: ordinary kubectl commands, then the plugin.
     for command in (
-        "$ tools/provision.sh",
+        "$ tools/provision.sh" if release == LEGACY else "$ tools/provision-current-node.sh",
         "$ kubectl create secret docker-registry regcred -n vault --docker-server=127.0.0.1:5001 ",
         "$ kubectl run nginx-pod -n shop --image=127.0.0.1:5001/apps/internal-app:1.0 ",
         "$ kubectl apply -n shop -f - <<'EOF'\n",
@@ -127,9 +133,9 @@ def test_demo_fails_diagnoses_fixes_and_runs(demo_env: dict[str, str]) -> None:
     assert_stopped(workdir_of(out))
 
 
-def test_demo_stops_everything_on_ctrl_c(demo_env: dict[str, str]) -> None:
+def test_demo_stops_everything_on_ctrl_c(demo_env: dict[str, str], release: str) -> None:
     proc = subprocess.Popen(
-        [sys.executable, str(DEMO)],
+        [sys.executable, str(DEMO), "--node", release],
         env=demo_env,
         cwd=ROOT,
         stdin=subprocess.DEVNULL,

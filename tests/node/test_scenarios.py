@@ -649,6 +649,13 @@ def test_the_kubelet_retries_within_the_back_off_the_verdicts_assume(
     attempts are never further apart than its back-off allows (300 s, and the pod worker's
     requeue of at most 15 s): after that long, a changed secret has been tried."""
     single = [s for s in shop.scenarios.values() if s.fails and not s.error and s.replicas == 1]
+
+    def retried() -> int:
+        return sum(len(node.pull_attempts(s.image)) >= 2 for s in single)
+
+    # The current kubelet gets here within seconds of the first failures: wait for retries
+    # (the first back-off is 10 s).
+    node.wait_for("five failing Pods retried", lambda: retried() >= 5, 180, 2)
     events = shop._events()
     checked = 0
     for scenario in single:
