@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.support.control_plane import Cluster
+from tests.support.genuine_texts import refused
 
 if TYPE_CHECKING:
     from conftest import PluginRunner
@@ -31,13 +32,7 @@ TOOL = "cache.internal.example.com/team/tool:2"
 
 
 def runtime_401(image: str) -> str:
-    host, _, rest = image.partition("/")
-    path, _, tag = rest.partition(":")
-    return (
-        f'rpc error: code = Unknown desc = failed to pull and unpack image "{image}": failed to '
-        f'resolve reference "{image}": unexpected status from HEAD request to '
-        f"https://{host}/v2/{path}/manifests/{tag}: 401 Unauthorized"
-    )
+    return refused(image)
 
 
 @dataclass

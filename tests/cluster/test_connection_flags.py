@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.support.control_plane import READ_VERBS, Cluster, ControlPlane
+from tests.support.genuine_texts import refused
 from tests.support.pki import CertificateAuthority
 from tests.support.plugin import unavailable
 
@@ -29,11 +30,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 IMAGE = "reg.example.com/team/app:1"
-RUNTIME_401 = (
-    f'rpc error: code = Unknown desc = failed to pull and unpack image "{IMAGE}": failed to '
-    f'resolve reference "{IMAGE}": unexpected status from HEAD request to '
-    "https://reg.example.com/v2/team/app/manifests/1: 401 Unauthorized"
-)
+RUNTIME_401 = refused(IMAGE)
 READERS = "pullsecret-readers"  # a group with the no-secrets user's rights
 READER_RULES = [
     {

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.support.control_plane import Cluster, ControlPlane
+from tests.support.genuine_texts import refused
 
 if TYPE_CHECKING:
     from conftest import PluginRunner
@@ -22,11 +23,7 @@ pytestmark = pytest.mark.e2e
 
 Json = dict[str, Any]
 IMAGE = "reg.example.com/team/app:1"
-RUNTIME_401 = (
-    f'rpc error: code = Unknown desc = failed to pull and unpack image "{IMAGE}": failed to '
-    f'resolve reference "{IMAGE}": unexpected status from HEAD request to '
-    "https://reg.example.com/v2/team/app/manifests/1: 401 Unauthorized"
-)
+RUNTIME_401 = refused(IMAGE)
 
 
 def closed_port() -> int:

@@ -30,6 +30,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.support.control_plane import Cluster, ControlPlane
+from tests.support.genuine_texts import (
+    anonymous_denied,
+    anonymous_refused,
+    full_ref,
+    refused,
+    split_ref,
+)
 from tests.support.plugin import unavailable
 
 if TYPE_CHECKING:
@@ -45,63 +52,15 @@ SEED_IMAGE = "private-registry.io/apps/internal-app"
 # ---------------------------------------------------------------------------------------------
 # The container runtime's error texts, as the kubelet relays them in `Failed to pull image
 # "<img>": <runtime error>` and in the 1.32+ back-off waiting message. Sources: modern-kubelet.md
-# section 2.2 (containerd 1.7 v1.7.34 remotes/docker, with users' pastes), and the genuine
-# containerd 1.6.20 texts recorded in real-node.md.
+# section 2.2 (containerd 1.7 v1.7.34 remotes/docker, with users' pastes), each naming its
+# version, for what neither real node produces; the rest are the genuine 1.37.2 node's.
 
 
-def full_ref(image: str) -> str:
-    """The reference the runtime prints: normalized domain, library/ on Docker Hub, a tag."""
-    first, _, rest = image.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
-        name = image
-    elif rest:
-        name = f"docker.io/{image}"
-    else:
-        name = f"docker.io/library/{image}"
-    last = name.rsplit("/", 1)[-1]
-    return name if (":" in last or "@" in last) else f"{name}:latest"
-
-
-def _split(ref: str) -> tuple[str, str, str]:
-    host, _, rest = ref.partition("/")
-    path, _, tag = rest.rpartition(":")
-    return host, path, tag
-
-
-def denied(image: str) -> str:
-    """Anonymous pull of a private or missing repository from a token registry (Docker Hub):
-    containerd 1.6 and 1.7 alike (resolver.go:299, authorizer.go:368); containerd 1.6.20 printed
-    it on the real node (tests/node, token-anonymous)."""
-    ref = full_ref(image)
-    return (
-        f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to '
-        f'resolve reference "{ref}": pull access denied, repository does not exist or may '
-        "require authorization: server message: insufficient_scope: authorization failed"
-    )
-
-
-def unauthorized(image: str) -> str:
-    """The registry refused the credentials sent: what the genuine kubelet 1.37.2 on containerd
-    2.4.2 wrote (tests/node/test_scenarios.py, wrong-password; the kubelet strips the gRPC
-    Unknown prefix since 1.28). containerd 1.6 says `pulling from host H failed with status
-    code [manifests T]: 401 Unauthorized`, for anonymous pulls too."""
-    ref = full_ref(image)
-    host, path, tag = _split(ref)
-    host = "registry-1.docker.io" if host == "docker.io" else host
-    return (
-        f'failed to pull and unpack image "{ref}": failed to resolve image: unexpected status '
-        f"from HEAD request to https://{host}/v2/{path}/manifests/{tag}: 401 Unauthorized"
-    )
-
-
-def anonymous_refused(image: str) -> str:
-    """An anonymous pull from a Basic-auth registry, as the genuine kubelet 1.37.2 on containerd
-    2.4.2 wrote it (tests/node/test_scenarios.py, other-registry)."""
-    return (
-        f'failed to pull and unpack image "{full_ref(image)}": failed to resolve image: pull '
-        "access denied, repository does not exist or may require authorization: authorization "
-        "failed: no basic auth credentials"
-    )
+# The texts of the genuine current node (tests/support/genuine_texts.py): a refusal of the
+# credentials sent, an anonymous pull refused by a Basic and by a token registry.
+unauthorized = refused
+denied = anonymous_denied
+_split = split_ref
 
 
 def manifest_unknown(image: str) -> str:

@@ -27,6 +27,7 @@ from kubectl_pullsecret.kubelet.pod import ContainerStatus
 from kubectl_pullsecret.verdicts.catalogue import Code, Problem, Severity
 from kubectl_pullsecret.verdicts.pod import ContainerReport
 from tests.support.control_plane import Cluster
+from tests.support.genuine_texts import refused
 
 if TYPE_CHECKING:
     from conftest import PluginRunner
@@ -117,11 +118,7 @@ def test_only_failures_an_attempt_can_change_are_followed() -> None:
 # End to end: the plugin waits while the test writes what the kubelet writes.
 
 IMAGE = "registry.example.com/team/app:v1"
-REFUSAL = (
-    f'failed to pull and unpack image "{IMAGE}": failed to resolve reference "{IMAGE}": '
-    "pulling from host registry.example.com failed with status code [manifests v1]: 401 "
-    "Unauthorized"
-)
+REFUSAL = refused(IMAGE)
 
 
 def fixed_after_a_refusal(cluster: Cluster, ns: str) -> None:

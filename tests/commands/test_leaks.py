@@ -116,8 +116,8 @@ def leaky(
             host = image.split("/")[0] if "." in image.split("/")[0] else "registry-1.docker.io"
             # A hostile (or careless) runtime message carrying a password in a URL.
             error = (
-                f'failed to pull and unpack image "{image}": failed to resolve reference '
-                f'"{image}": unexpected status from HEAD request to '
+                f'failed to pull and unpack image "{image}": failed to resolve image: '
+                "unexpected status from HEAD request to "
                 f"https://alice:{mark['json']}@{host}/v2/x/manifests/1: 401 Unauthorized"
             )
             cluster.simulate_pull_failure(ns, pod, name, image, error)

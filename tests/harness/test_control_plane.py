@@ -22,16 +22,14 @@ from tests.support.control_plane import (
     ControlPlane,
     ControlPlaneError,
 )
+from tests.support.genuine_texts import refused
 
 if TYPE_CHECKING:
     from conftest import PluginRunner
 
 pytestmark = pytest.mark.e2e
 
-RUNTIME_401 = (
-    'rpc error: code = Unknown desc = failed to pull and unpack image "reg.example.com/a/b:1": '
-    "failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized"
-)
+RUNTIME_401 = refused("reg.example.com/a/b:1")
 
 
 def kubectl(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:

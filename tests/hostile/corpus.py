@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from tests.support.genuine_texts import anonymous_refused
+
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 DOCKERCFG = "kubernetes.io/dockercfg"
 OPAQUE = "Opaque"
@@ -683,11 +685,7 @@ def _waiting(name: str, reason: str, message: str = "") -> dict[str, Any]:
     return {"name": name, "state": {"waiting": waiting}, "ready": False, "restartCount": 0}
 
 
-RUNTIME_401 = (
-    f'failed to pull and unpack image "{IMAGE}": failed to resolve reference "{IMAGE}": '
-    "pull access denied, repository does not exist or may require authorization: "
-    "authorization failed: no basic auth credentials"
-)
+RUNTIME_401 = anonymous_refused(IMAGE)
 
 PODS: tuple[PodCase, ...] = (
     PodCase(

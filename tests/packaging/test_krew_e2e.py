@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.genuine_texts import refused
+
 if TYPE_CHECKING:
     from tests.support.control_plane import Cluster
     from tests.support.plugin import PluginRunner
@@ -21,11 +23,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 IMAGE = "registry.example.com/team/app:v1"
-UNAUTHORIZED = (
-    f'rpc error: code = Unknown desc = failed to pull and unpack image "{IMAGE}": failed to '
-    f'resolve reference "{IMAGE}": unexpected status from HEAD request to '
-    "https://registry.example.com/v2/team/app/manifests/v1: 401 Unauthorized"
-)
+UNAUTHORIZED = refused(IMAGE)
 
 
 def test_diagnose_pod_from_the_krew_install(
