@@ -52,10 +52,12 @@ class RequestStats:
 
 
 class KubeClient:
-    """GETs raw JSON from the API server. Counts requests and bytes for --debug."""
+    """GETs raw JSON from the API server. Counts requests and bytes for --debug, and logs
+    them when closed. `label` prefixes its log lines (the context, in a run over several)."""
 
-    def __init__(self, options: KubeOptions) -> None:
+    def __init__(self, options: KubeOptions, label: str = "") -> None:
         self.options = options
+        self._prefix = f'context "{label}": ' if label else ""
         resolved = resolve_config(options)
         self.namespace = resolved.namespace
         self.context = resolved.context
@@ -78,7 +80,19 @@ class KubeClient:
         self._started = time.monotonic()
 
     def close(self) -> None:
+        log.debug(
+            "%s%d API requests, %d bytes read",
+            self._prefix,
+            self.stats.requests,
+            self.stats.bytes_read,
+        )
         self._api.close()
+
+    def __enter__(self) -> KubeClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def _auth_headers(self) -> dict[str, str]:
         # auth_settings() runs the refresh hook of exec plugins and names the header in a way
@@ -135,12 +149,12 @@ class KubeClient:
                     retries=False,
                     preload_content=False,
                 )
-                body = response.read()
-                response.release_conn()
+                body = self._read(response, started)
             except Exception as exc:  # urllib3 raises many kinds; all mean "no answer"
                 failure = _describe_transport_error(exc, self._configuration.host)
                 log.debug(
-                    "GET %s failed after %.0f ms: %s",
+                    "%sGET %s failed after %.0f ms: %s",
+                    self._prefix,
                     shown,
                     1000 * (time.monotonic() - started),
                     failure,
@@ -152,7 +166,8 @@ class KubeClient:
                 raise KubeError(failure) from None
             self.stats.count(len(body))
             log.debug(
-                "GET %s -> %d in %.0f ms, %d bytes",
+                "%sGET %s -> %d in %.0f ms, %d bytes",
+                self._prefix,
                 shown,
                 response.status,
                 1000 * (time.monotonic() - started),
@@ -183,6 +198,23 @@ class KubeClient:
                     continue
             raise self._status_error(response.status, body, path)
         raise KubeError(f"GET {path}: gave up after {MAX_ATTEMPTS} attempts")  # pragma: no cover
+
+    def _read(self, response: Any, started: float) -> bytes:
+        """The whole body, within --request-timeout from the request's start, as kubectl
+        bounds a request: a server that trickles its answer is cut like one that stalls (the
+        socket's own timeout only bounds each wait for bytes)."""
+        budget = self.options.request_timeout
+        chunks = []
+        try:
+            while chunk := response.read(1 << 16):
+                chunks.append(chunk)
+                if budget is not None and time.monotonic() - started > budget:
+                    raise _Trickled()
+        except BaseException:
+            response.close()  # the rest of the answer must not be read as the next one's
+            raise
+        response.release_conn()
+        return b"".join(chunks)
 
     def _can_wait(self, seconds: float) -> bool:
         left = self._budget_left()
@@ -271,10 +303,16 @@ class KubeClient:
                 except Expired:
                     if "continue" not in params or restart == MAX_LIST_RESTARTS:
                         raise
-                    log.debug("continue token expired for %s; restarting the list", path)
+                    log.debug(
+                        "%scontinue token expired for %s; restarting the list", self._prefix, path
+                    )
         finally:
             reader.shutdown(wait=False, cancel_futures=True)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _Trickled(Exception):
+    """The answer did not arrive within --request-timeout, though bytes kept coming."""
 
 
 def _remember_secrets(document: dict[str, Any]) -> None:
@@ -321,6 +359,8 @@ def _describe_transport_error(exc: Exception, host: str) -> str:
         what = "timed out connecting"
     elif isinstance(reason, ue.ReadTimeoutError):
         what = "timed out waiting for an answer"
+    elif isinstance(reason, _Trickled):
+        what = "the answer did not arrive within --request-timeout"
     elif isinstance(reason, ue.ProtocolError):
         what = "the connection broke off"
     else:

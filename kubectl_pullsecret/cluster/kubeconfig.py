@@ -9,7 +9,11 @@ Refreshed credentials are never written back.
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -246,7 +250,15 @@ def resolve_config(options: KubeOptions) -> ResolvedConfig:
     try:
         # No config_persister: refreshed tokens are never written back to the user's files.
         loader = KubeConfigLoader(config_dict=single, active_context=context_name)
-        loader.load_and_set(configuration)
+        with _exec_failures() as failures:
+            loader.load_and_set(configuration)
+        if failures and "exec" in user:
+            # The client logs a failed exec plugin and goes on without credentials: the
+            # requests would then fail as the anonymous user, far from the cause.
+            raise KubeError(
+                f'the exec plugin of user "{user_name}" (context "{context_name}") failed: '
+                f"{_first_line(failures[0])}; log in again (kubectl would fail the same way)"
+            )
     except ConfigException as exc:
         raise KubeError(
             f"invalid kubeconfig (context {context_name}): {_first_line(str(exc))}"
@@ -259,6 +271,28 @@ def resolve_config(options: KubeOptions) -> ResolvedConfig:
     return ResolvedConfig(
         configuration, namespace, context_name, *_who(options, user_name), impersonation
     )
+
+
+@contextmanager
+def _exec_failures() -> Iterator[list[str]]:
+    """The errors the kubernetes client logs in this thread while it loads credentials (it
+    logs an exec plugin's failure instead of raising it). Other threads' records, other
+    clusters' in a run over several, are not this one's."""
+    failures: list[str] = []
+    thread = threading.get_ident()
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == thread and record.levelno >= logging.ERROR:
+                failures.append(record.getMessage())
+
+    handler = _Collect()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield failures
+    finally:
+        root.removeHandler(handler)
 
 
 def _entry(items: list[dict[str, Any]], kind: str, name: str, required: bool) -> dict[str, Any]:
