@@ -204,9 +204,11 @@ class KubeClient:
         bounds a request: a server that trickles its answer is cut like one that stalls (the
         socket's own timeout only bounds each wait for bytes)."""
         budget = self.options.request_timeout
+        # read1 returns what has arrived; read(n) waits for n bytes. urllib3 1.26 lacks it.
+        read = getattr(response, "read1", response.read)
         chunks = []
         try:
-            while chunk := response.read(1 << 16):
+            while chunk := read(1 << 16):
                 chunks.append(chunk)
                 if budget is not None and time.monotonic() - started > budget:
                     raise _Trickled()

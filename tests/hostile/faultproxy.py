@@ -68,7 +68,8 @@ class Fault:
     — e.g. a 200 whose body is not JSON), `close` (drop the
     connection before answering), `cut_after` (forward, then drop the connection after that
     many body bytes), `hang_after` (forward, then stall after that many body bytes until the
-    proxy stops). `delay` waits before any of them (or before forwarding). `when` narrows the
+    proxy stops), `trickle` (forward, the body a byte at a time, that many seconds apart).
+    `delay` waits before any of them (or before forwarding). `when` narrows the
     match further; `times` bounds how many requests are hit (None: all).
     """
 
@@ -81,6 +82,7 @@ class Fault:
     close: bool = False
     cut_after: int | None = None
     hang_after: int | None = None
+    trickle: float | None = None
     delay: float = 0.0
     when: Callable[[str, dict[str, str]], bool] | None = None
     times: int | None = None
@@ -213,6 +215,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault is not None and fault.trickle is not None:
+            self._answer(status, headers, payload, send=0)
+            for offset in range(len(payload)):
+                try:
+                    self.wfile.write(payload[offset : offset + 1])
+                    self.wfile.flush()
+                except OSError:
+                    break
+                if proxy._stopped.wait(fault.trickle):
+                    break
+            self.close_connection = True
             return
         if fault is not None and fault.hang_after is not None:
             self._answer(status, headers, payload, send=fault.hang_after)
