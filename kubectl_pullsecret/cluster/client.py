@@ -65,28 +65,24 @@ class KubeClient:
         # Whose rights the requests use: the impersonated user's, when there is one.
         self.user = self.impersonation.user if self.impersonation else resolved.user
         self.credentials = resolved.credentials
-        self._configuration = resolved.configuration
-        self._configuration.retries = False  # retries are ours: bounded by --request-timeout
-        if not self._configuration.verify_ssl:
+        self._transport = resolved.transport
+        if not self._transport.verify:
             import urllib3
 
             # --insecure-skip-tls-verify was asked for: kubectl does not warn on every request.
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        from kubernetes.client import ApiClient
-
-        self._api = ApiClient(self._configuration)
         self._auth = self._auth_headers()
         self.stats = RequestStats()
         self._started = time.monotonic()
 
     def close(self) -> None:
-        log.debug(
+        logging.getLogger("kubectl_pullsecret").debug(
             "%s%d API requests, %d bytes read",
             self._prefix,
             self.stats.requests,
             self.stats.bytes_read,
         )
-        self._api.close()
+        self._transport.close()
 
     def __enter__(self) -> KubeClient:
         return self
@@ -94,14 +90,9 @@ class KubeClient:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _auth_headers(self) -> dict[str, str]:
-        # auth_settings() runs the refresh hook of exec plugins and names the header in a way
-        # that holds across client versions. It costs about 1 ms, so once, and again on 401.
-        headers = {
-            setting["key"]: setting["value"]
-            for setting in self._configuration.auth_settings().values()
-            if setting.get("in") == "header" and setting.get("value")
-        }
+    def _auth_headers(self, refresh: bool = False) -> dict[str, str]:
+        """The credentials' headers: once, and again (an exec plugin run anew) on a 401."""
+        headers = self._transport.auth(refresh)
         # Tokens and basic credentials never reach a stream, whatever an error may echo.
         remember(value.partition(" ")[2] for value in headers.values())
         return headers
@@ -132,7 +123,7 @@ class KubeClient:
     def get(
         self, path: str, query: dict[str, str] | None = None, accept: str = "application/json"
     ) -> dict[str, Any]:
-        url = self._configuration.host.rstrip("/") + path
+        url = self._transport.host + path
         if query:
             url += "?" + urlencode(query)
         shown = path + ("?" + urlencode(query) if query else "")
@@ -141,7 +132,7 @@ class KubeClient:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             started = time.monotonic()
             try:
-                response = self._api.rest_client.pool_manager.request(
+                response = self._transport.pool.request(
                     "GET",
                     url,
                     headers=self._headers(accept),
@@ -151,7 +142,7 @@ class KubeClient:
                 )
                 body = self._read(response, started)
             except Exception as exc:  # urllib3 raises many kinds; all mean "no answer"
-                failure = _describe_transport_error(exc, self._configuration.host)
+                failure = _describe_transport_error(exc, self._transport.host)
                 log.debug(
                     "%sGET %s failed after %.0f ms: %s",
                     self._prefix,
@@ -185,7 +176,7 @@ class KubeClient:
             if response.status == 401 and not refreshed:
                 # An exec plugin's token may have expired during the run: ask it once more.
                 refreshed = True
-                fresh = self._auth_headers()
+                fresh = self._auth_headers(refresh=True)
                 if fresh != self._auth:
                     self._auth = fresh
                     continue

@@ -348,8 +348,8 @@ def test_clusters_fail_alone_each_in_one_line(run_plugin: PluginRunner, fleet: F
         'rejected the credentials of user "expired" (context "expired"): 401' in errors["expired"]
     )
     assert errors["logged-out"].startswith(
-        'the exec plugin of user "logged-out" (context "logged-out") failed: exec: process returned 1. '
-        "error: the SSO session has expired; run: corp login"
+        'the exec plugin of user "logged-out" (context "logged-out") failed: exit status 1: '
+        "error: the SSO session has expired; run: corp login; log in again"
     )
     lines = result.stderr.splitlines()
     for context in errors:
