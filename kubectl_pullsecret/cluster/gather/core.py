@@ -186,6 +186,10 @@ class ClusterReader:
                 self._by_name[name] = None
         return self._by_name[name]
 
+    def _look_everywhere(self, names: Iterable[str]) -> None:
+        """The cross-namespace lookups of these names, several at once."""
+        at_once(self._named_everywhere, sorted(set(names) - self._by_name.keys()))
+
     def all_pull_secrets(self) -> dict[Key, SecretFetch]:
         """Every docker-registry Secret in scope: one list per pull-secret type."""
         found: dict[Key, SecretFetch] = {}
@@ -208,14 +212,18 @@ class ClusterReader:
             namespaces = {ns for ns, _ in wanted - found.keys()}
             scope = next(iter(namespaces)) if len(namespaces) == 1 else None
             try:
-                for secret_type in PULL_SECRET_TYPES:
-                    for item in self.client.list_all(
+                for items in at_once(
+                    lambda secret_type: self.client.list_all(
                         core_path("secrets", scope), {"fieldSelector": f"type={secret_type}"}
-                    ):
+                    ),
+                    PULL_SECRET_TYPES,
+                ):
+                    for item in items:
                         if key_of(item) in wanted:
                             found[key_of(item)] = secret_fetch(key_of(item)[1], item)
             except Forbidden:
                 pass  # fall back to one GET per secret
+            self._look_everywhere({n for _, n in wanted - found.keys()})
             for name in sorted({n for _, n in wanted - found.keys()}):
                 items = self._named_everywhere(name)
                 if items is None:
@@ -316,13 +324,19 @@ class ClusterReader:
         wanted = sorted({n for n in nodes if n} - self._node_rules.keys())
         if len(wanted) > BULK_THRESHOLD:
             try:
-                for node in self.client.iterate(core_path("nodes"), {"resourceVersion": "0"}):
-                    name = key_of(node)[1]
-                    if name in wanted:
-                        self._node_rules[name] = self._rules_of(node)
+                listed = {
+                    key_of(node)[1]: node
+                    for node in self.client.iterate(core_path("nodes"), {"resourceVersion": "0"})
+                    if key_of(node)[1] in wanted
+                }
             except Forbidden:
                 pass  # one GET each: they may be allowed, and say so when they are not
-        at_once(self.node_rules, [n for n in wanted if n not in self._node_rules])
+            else:
+                # A node the list lacks is gone: the server's rules, as a GET's 404 would give.
+                for name in wanted:
+                    self._node_rules[name] = self._rules_of(listed.get(name, {}))
+                return
+        at_once(self.node_rules, wanted)
 
     def node_rules(self, node: str) -> KubeletRules:
         """The rules of the kubelet and runtime a node reports (status.nodeInfo); the server's
@@ -368,12 +382,26 @@ class ClusterReader:
                 types[name] = found[0][1]
         return elsewhere, types, unknown
 
+    def _kubelets(self, subjects: Sequence[Subject]) -> None:
+        """The kubelets the subjects meet: their nodes', and the server's for templates and
+        Pods on no node."""
+        pods = [s.pod.node_name for s in subjects if s.template_of is None]
+        if any(s.template_of is not None for s in subjects) or not all(pods):
+            both(self.server_rules, lambda: self.read_nodes(pods))
+        else:
+            self.read_nodes(pods)
+
     def judge_inputs(self, subjects: Sequence[Subject]) -> list[PodContext]:
         """Everything the judge needs about each subject, in order: its ServiceAccount, its
         pull secrets (after admission, for a template), where a missing one exists, and the
         kubelet it would meet. Each object is read once, however many subjects share it."""
-        accounts = self.service_accounts(
-            {(s.pod.namespace, s.pod.service_account) for s in subjects}
+        # Independent reads at once: the ServiceAccounts (which name a template's secrets),
+        # the nodes the Pods run on, and the server's version for what runs on none.
+        accounts, _ = both(
+            lambda: self.service_accounts(
+                {(s.pod.namespace, s.pod.service_account) for s in subjects}
+            ),
+            lambda: self._kubelets(subjects),
         )
 
         def names(subject: Subject) -> tuple[str, ...]:
@@ -387,7 +415,7 @@ class ClusterReader:
         secrets = self.secrets(
             {(s.pod.namespace, n) for s, these in zip(subjects, named, strict=True) for n in these}
         )
-        self.read_nodes(s.pod.node_name for s in subjects if s.template_of is None)
+        self._look_everywhere(k[1] for k, f in secrets.items() if f.status is SecretStatus.MISSING)
         contexts = []
         for subject, these in zip(subjects, named, strict=True):
             facts = subject.pod

@@ -150,21 +150,25 @@ class DiagnosisReader:
         lack a secret that the next pull needs. Kubelets before 1.28 (and after PR #138432) send
         no event for that, and finding them through the Pods would mean listing every healthy
         Pod; workloads are far fewer, and only those naming secrets are kept."""
-        found: list[tuple[WorkloadKind, dict[str, Any]]] = []
-        for kind in LATENT_KINDS:
+
+        def naming_secrets(kind: WorkloadKind) -> list[tuple[WorkloadKind, dict[str, Any]]]:
+            found = []
             try:
                 for obj in self.reader.listed(kind):
                     template = workload_facts(kind, obj).template
                     if template is not None and template.pull_secret_names:
                         found.append((kind, obj))
             except NotServed:
-                continue
+                pass
             except Forbidden:
                 self.reader.warn_once(
                     f"cannot list {kind.resource} (forbidden): Running Pods whose pull secrets are "
                     "gone are found only through the kubelet's events (1.28+)"
                 )
-        return found
+            return found
+
+        # The kinds at once: each list is a round trip, far from the API server.
+        return [found for kind in at_once(naming_secrets, LATENT_KINDS) for found in kind]
 
     def latent_templates(
         self, listed: list[tuple[WorkloadKind, dict[str, Any]]], troubled: list[Troubled]
