@@ -76,8 +76,8 @@ def read_clusters(clusters: Clusters, work: Callable[[KubeClient], T]) -> list[C
 
 
 class _Run(Generic[T]):
-    """One cluster's run, on a thread of its own (a daemon: nothing waits for a cluster that
-    never answers beyond its requests' own timeouts)."""
+    """One cluster's run, on a thread of its own (a daemon: Ctrl-C ends the command without
+    waiting for a cluster; each request of it is bounded by --request-timeout)."""
 
     def __init__(self, name: str, options: KubeOptions, work: Callable[[KubeClient], T]) -> None:
         self.name = name
@@ -94,6 +94,7 @@ class _Run(Generic[T]):
         ).start()
 
     def _run(self, slots: threading.BoundedSemaphore, done: threading.Condition) -> None:
+        result: ClusterResult[T] = ClusterResult(self.name, error="the run was interrupted")
         try:
             with KubeClient(self.options, label=self.name) as client:
                 result = ClusterResult(self.name, self.work(client))
@@ -104,10 +105,11 @@ class _Run(Generic[T]):
             result = ClusterResult(
                 self.name, error=f"unexpected {type(exc).__name__}; re-run with --debug for details"
             )
-        slots.release()
-        with done:
-            self.result, self.finished = result, True
-            done.notify_all()
+        finally:
+            slots.release()
+            with done:
+                self.result, self.finished = result, True
+                done.notify_all()
 
 
 class _Progress:
