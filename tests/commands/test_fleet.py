@@ -104,23 +104,22 @@ def fleet(
     folder = tmp_path_factory.mktemp("fleet")
     west = ControlPlane(assets_dir=control_plane_assets, users={"nobody": []})
     north = ControlPlane(assets_dir=control_plane_assets)
-    started: list[Any] = []
+    started: list[Any] = []  # stopped in reverse order, whatever happens
+
+    def start(part: Any) -> Any:
+        started.append(part.start())
+        return part
+
+    def proxy(plane: ControlPlane, latency: float) -> FaultProxy:
+        proxy = start(FaultProxy(plane.server, plane.ca_file))
+        proxy.add(Fault("", delay=latency, name="latency"))
+        return proxy
+
     try:
-        for plane in (west, north):
-            started.append(plane.start())
-        planes = {"east": control_plane, "west": west, "north": north}
-        recorders = {
-            name: started.append(FaultProxy(planes[name].server, planes[name].ca_file).start())
-            or started[-1]
-            for name in ("east", "north")
-        }
-        for recorder in recorders.values():
-            recorder.add(Fault("", delay=LATENCY, name="latency"))
-        slow = FaultProxy(north.server, north.ca_file).start()
-        started.append(slow)
-        slow.add(Fault("", delay=SLOW_LATENCY, name="latency"))
-        tunnel = ConnectProxy().start()
-        started.append(tunnel)
+        planes = {"east": control_plane, "west": start(west), "north": start(north)}
+        recorders = {name: proxy(planes[name], LATENCY) for name in ("east", "north")}
+        slow = proxy(north, SLOW_LATENCY)
+        tunnel = start(ConnectProxy())
         cert, key = west.client_certificate("admin", groups=("system:masters",))
 
         def cluster(server: str, ca: Path | None, **extra: Any) -> Json:
@@ -233,18 +232,8 @@ def test_one_report_groups_a_cause_across_clusters(run_plugin: PluginRunner, fle
     )
     fleet.clusters["north"].simulate_pull_failure(ns, "frontend", "app", IMAGE, RUNTIME_401)
 
-    result = run(
-        run_plugin,
-        fleet,
-        "diagnose",
-        "pod",
-        "-n",
-        ns,
-        "--contexts",
-        "east,west,north",
-        "-o",
-        "json",
-    )
+    three = ["diagnose", "pod", "-n", ns, "--contexts", "east,west,north"]
+    result = run(run_plugin, fleet, *three, "-o", "json")
     assert result.returncode == 1, result.stderr
     doc = json.loads(result.stdout)
     assert sorted((i["context"], i["pod"]) for i in doc["items"]) == sorted(
@@ -256,7 +245,7 @@ def test_one_report_groups_a_cause_across_clusters(run_plugin: PluginRunner, fle
     assert groups["pod/frontend"]["contexts"] == ["north"]
     assert doc["clusters"] == [{"context": c, "error": None} for c in ("east", "north", "west")]
 
-    table = run(run_plugin, fleet, "diagnose", "pod", "-n", ns, "--contexts", "east,west,north")
+    table = run(run_plugin, fleet, *three)
     assert table.returncode == 1
     header, *rows = table.stdout.split("\n\n")[0].splitlines()
     assert header.split()[:3] == ["CONTEXT", "NAMESPACE", "WORKLOAD"]
@@ -267,18 +256,7 @@ def test_one_report_groups_a_cause_across_clusters(run_plugin: PluginRunner, fle
     assert f"{ns}/deployment/payments app: {IMAGE} (2 of 2 Pods) in 2 of 3 clusters" in table.stdout
     assert f"{ns}/pod/frontend app: {IMAGE} in context north" in table.stdout
 
-    wide = run(
-        run_plugin,
-        fleet,
-        "diagnose",
-        "pod",
-        "-n",
-        ns,
-        "--contexts",
-        "east,west,north",
-        "-o",
-        "wide",
-    )
+    wide = run(run_plugin, fleet, *three, "-o", "wide")
     (payments,) = [
         r for r in wide.stdout.splitlines() if "deployment/payments" in r and "SecretNotFound" in r
     ]

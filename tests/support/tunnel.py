@@ -12,7 +12,6 @@ import socket
 import socketserver
 import threading
 from collections import Counter
-from types import TracebackType
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -89,14 +88,3 @@ class ConnectProxy:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-    def __enter__(self) -> ConnectProxy:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
