@@ -35,7 +35,7 @@ def check(
         with KubeClient(connection) as client:
             reader = ClusterReader(client, Scope(client.namespace))
             fetched = fetch_secrets(reader, secrets)
-            rules = rules or reader.server_rules()
+            rules = rules or reader.kubelets.server()
         sources.extend((f"secret/{name}", fetch) for name, fetch in fetched)
     for path in files:
         try:

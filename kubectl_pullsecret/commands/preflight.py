@@ -196,7 +196,7 @@ class _Cluster:
         if self.reader is None or not wanted:
             return {}
         try:
-            found = self.reader.secrets(wanted)
+            found = self.reader.secrets.named(wanted)
         except KubeError as exc:
             self._lost(exc)
             return {}
@@ -206,7 +206,7 @@ class _Cluster:
         if self.reader is None:
             return (), "", False
         try:
-            found, could_look = self.reader.secrets_elsewhere(name, namespace)
+            found, could_look = self.reader.secrets.elsewhere(name, namespace)
         except KubeError:
             return (), "", False
         return tuple(ns for ns, _ in found), (found[0][1] if found else ""), not could_look
@@ -215,7 +215,7 @@ class _Cluster:
         if self.reader is None:
             return rules_for()
         try:
-            return self.reader.server_rules()
+            return self.reader.kubelets.server()
         except KubeError:
             return rules_for()
 

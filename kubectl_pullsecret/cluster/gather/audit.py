@@ -10,14 +10,8 @@ from typing import Any
 
 from kubectl_pullsecret.cluster.client import PAGE_SIZE
 from kubectl_pullsecret.cluster.errors import Forbidden, KubeError
-from kubectl_pullsecret.cluster.gather.core import (
-    BULK_THRESHOLD,
-    ClusterReader,
-    Key,
-    NotServed,
-    Subject,
-    key_of,
-)
+from kubectl_pullsecret.cluster.gather.batch import BULK_THRESHOLD, Key, key_of
+from kubectl_pullsecret.cluster.gather.core import ClusterReader, NotServed, Subject
 from kubectl_pullsecret.cluster.objects import controller_of, pod_facts, workload_facts
 from kubectl_pullsecret.cluster.workloads import (
     CRON_JOB,
@@ -106,7 +100,7 @@ def gather_audit(reader: ClusterReader) -> Audited:
         if w.template is not None
     ]
     subjects.sort(key=lambda s: (s.pod.namespace, s.owners.owners[0].label))
-    in_scope = reader.all_pull_secrets()
+    in_scope = reader.secrets.in_scope()
     decoded = [
         (ns, name, fetch.decoded)
         for (ns, name), fetch in sorted(in_scope.items())

@@ -10,7 +10,7 @@ def fetch_secrets(reader: ClusterReader, names: list[str]) -> list[tuple[str, Se
     """The named secrets of the reader's namespace: [(name, SecretFetch)], in the order given."""
     namespace = reader.scope.namespace
     assert namespace is not None
-    found = reader.secrets({(namespace, n) for n in names})
+    found = reader.secrets.named({(namespace, n) for n in names})
     if any(f.status is SecretStatus.MISSING for f in found.values()):
         reader.check_namespace()
     return [(n, found[(namespace, n)]) for n in names]

@@ -8,54 +8,21 @@ warnings met on the way. The thread that runs the cluster owns it; the reads it 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from kubectl_pullsecret.cluster.client import KubeClient, check_namespace, core_path
 from kubectl_pullsecret.cluster.errors import ApiStatusError, Forbidden, KubeError, NotFound
-from kubectl_pullsecret.cluster.objects import secret_fetch, service_account_facts
+from kubectl_pullsecret.cluster.gather.batch import BULK_THRESHOLD, Key, at_once, both, key_of
+from kubectl_pullsecret.cluster.gather.kubelets import Kubelets
+from kubectl_pullsecret.cluster.gather.secrets import Secrets
+from kubectl_pullsecret.cluster.objects import service_account_facts
 from kubectl_pullsecret.cluster.workloads import WorkloadKind
 from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts, admitted_pull_secrets
-from kubectl_pullsecret.kubelet.docker_config import PULL_SECRET_TYPES
 from kubectl_pullsecret.kubelet.messages import PodEvent
-from kubectl_pullsecret.kubelet.pod import PodFacts, SecretFetch, SecretStatus
-from kubectl_pullsecret.kubelet.versions import KubeletRules, rules_for
+from kubectl_pullsecret.kubelet.pod import PodFacts, SecretStatus
 from kubectl_pullsecret.verdicts.facts import OwnerChain, PodContext, Workload
-
-# Above this many distinct objects, one list per type beats one GET per object.
-BULK_THRESHOLD = 8
-# Requests at once for per-object lookups (the client's connection pool holds 10).
-MAX_IN_FLIGHT = 8
-
-Key = tuple[str, str]  # (namespace, name)
-K = TypeVar("K")
-V = TypeVar("V")
-A = TypeVar("A")
-B = TypeVar("B")
-
-
-def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
-    """Two independent reads at once. The API server scans etcd for every event list (events
-    have no watch cache), so their wall times overlap instead of adding up."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        later = pool.submit(second)
-        return first(), later.result()
-
-
-def at_once(fetch: Callable[[K], V], keys: Sequence[K]) -> list[V]:
-    """One small request per key, several in flight: their round trips overlap instead of
-    adding up. Results come in the order of `keys`."""
-    if len(keys) < 2:
-        return [fetch(key) for key in keys]
-    with ThreadPoolExecutor(max_workers=min(len(keys), MAX_IN_FLIGHT)) as pool:
-        return list(pool.map(fetch, keys))
-
-
-def key_of(obj: dict[str, Any]) -> Key:
-    meta = obj.get("metadata") or {}
-    return str(meta.get("namespace", "")), str(meta.get("name", ""))
 
 
 class NotServed(KubeError):
@@ -102,11 +69,10 @@ class ClusterReader:
         self.client = client
         self.scope = scope
         self.warnings: list[str] = []
-        self._secrets: dict[Key, SecretFetch] = {}
-        self._by_name: dict[str, list[dict[str, Any]] | None] = {}
-        self._server_rules: KubeletRules | None = None
-        self._node_rules: dict[str, KubeletRules] = {}
         self._lock = threading.Lock()
+        # Its parts: the pull secrets and the kubelets, each read once per run.
+        self.secrets = Secrets(client, scope.namespace)
+        self.kubelets = Kubelets(client, self.warn_once)
 
     def warn_once(self, warning: str) -> None:
         with self._lock:
@@ -127,12 +93,6 @@ class ClusterReader:
             raise KubeError(f'pod "{name}" not found in namespace "{namespace}"') from None
         except Forbidden as exc:
             raise KubeError(f"{exc} (need: get pods)") from None
-
-    def pods_selected(self, namespace: str, selector: str) -> list[dict[str, Any]]:
-        try:
-            return self.client.list_all(core_path("pods", namespace), {"labelSelector": selector})
-        except Forbidden as exc:
-            raise KubeError(f"{exc} (need: list pods)") from None
 
     def workload(self, kind: WorkloadKind, namespace: str, name: str) -> dict[str, Any]:
         """One workload by name, in the first API version the server serves."""
@@ -172,102 +132,6 @@ class ClusterReader:
         except Forbidden as exc:
             raise KubeError(f"{exc} (need: list {kind.resource})") from None
 
-    # secrets
-
-    def _named_everywhere(self, name: str) -> list[dict[str, Any]] | None:
-        """Every secret of this name in any namespace: one request per name, cached; None
-        when RBAC forbids listing secrets across namespaces."""
-        if name not in self._by_name:
-            try:
-                self._by_name[name] = self.client.list_all(
-                    core_path("secrets"), {"fieldSelector": f"metadata.name={name}"}
-                )
-            except Forbidden:
-                self._by_name[name] = None
-        return self._by_name[name]
-
-    def _look_everywhere(self, names: Iterable[str]) -> None:
-        """The cross-namespace lookups of these names, several at once."""
-        at_once(self._named_everywhere, sorted(set(names) - self._by_name.keys()))
-
-    def all_pull_secrets(self) -> dict[Key, SecretFetch]:
-        """Every docker-registry Secret in scope: one list per pull-secret type."""
-        found: dict[Key, SecretFetch] = {}
-        for secret_type in PULL_SECRET_TYPES:
-            query = {"fieldSelector": f"type={secret_type}"}
-            try:
-                for item in self.client.iterate(core_path("secrets", self.scope.namespace), query):
-                    found[key_of(item)] = secret_fetch(key_of(item)[1], item)
-            except Forbidden as exc:
-                raise KubeError(f"{exc} (need: list secrets)") from None
-        self._secrets.update(found)
-        return found
-
-    def secrets(self, wanted: set[Key]) -> dict[Key, SecretFetch]:
-        """The wanted (namespace, name) secrets, each read once per run: a GET each when few;
-        otherwise one list per pull-secret type, and one cross-namespace lookup per name for
-        the rest (missing or of another type), which also says where else they exist."""
-        found = {k: self._secrets[k] for k in wanted if k in self._secrets}
-        if len(wanted - found.keys()) > BULK_THRESHOLD:
-            namespaces = {ns for ns, _ in wanted - found.keys()}
-            scope = next(iter(namespaces)) if len(namespaces) == 1 else None
-            try:
-                for items in at_once(
-                    lambda secret_type: self.client.list_all(
-                        core_path("secrets", scope), {"fieldSelector": f"type={secret_type}"}
-                    ),
-                    PULL_SECRET_TYPES,
-                ):
-                    for item in items:
-                        if key_of(item) in wanted:
-                            found[key_of(item)] = secret_fetch(key_of(item)[1], item)
-            except Forbidden:
-                pass  # fall back to one GET per secret
-            self._look_everywhere({n for _, n in wanted - found.keys()})
-            for name in sorted({n for _, n in wanted - found.keys()}):
-                items = self._named_everywhere(name)
-                if items is None:
-                    continue
-                by_namespace = {key_of(i)[0]: i for i in items}
-                for namespace in sorted(ns for ns, n in wanted - found.keys() if n == name):
-                    item = by_namespace.get(namespace)
-                    found[(namespace, name)] = (
-                        secret_fetch(name, item)
-                        if item
-                        else SecretFetch(
-                            name, SecretStatus.MISSING, detail=f'in namespace "{namespace}"'
-                        )
-                    )
-        missing = sorted(wanted - found.keys())
-        found.update(zip(missing, at_once(self._secret, missing), strict=True))
-        self._secrets.update(found)
-        return found
-
-    def _secret(self, key: Key) -> SecretFetch:
-        namespace, name = key
-        try:
-            item = self.client.get(core_path("secrets", namespace, name))
-        except NotFound:
-            return SecretFetch(name, SecretStatus.MISSING, detail=f'in namespace "{namespace}"')
-        except Forbidden:
-            return SecretFetch(
-                name,
-                SecretStatus.FORBIDDEN,
-                detail=f"RBAC forbids `get secrets` for user {self.client.user}",
-            )
-        except ApiStatusError as exc:
-            return SecretFetch(name, SecretStatus.ERROR, detail=str(exc))
-        return secret_fetch(name, item)
-
-    def secrets_elsewhere(self, name: str, namespace: str) -> tuple[list[tuple[str, str]], bool]:
-        """Other namespaces holding a secret of this name, with its type; and whether we could look."""
-        items = self._named_everywhere(name)
-        if items is None:
-            return [], False
-        return [
-            (key_of(i)[0], str(i.get("type") or "")) for i in items if key_of(i)[0] != namespace
-        ], True
-
     # service accounts
 
     def service_accounts(self, wanted: set[Key]) -> dict[Key, ServiceAccountFacts]:
@@ -304,92 +168,16 @@ class ClusterReader:
         except ApiStatusError:
             return ServiceAccountFacts(name, SecretStatus.ERROR)
 
-    # the kubelet's version
-
-    def server_rules(self) -> KubeletRules:
-        """Rules from the API server's version (one request), for what runs on no node yet."""
-        with self._lock:  # node lookups run several at once and may all fall back here
-            if self._server_rules is None:
-                try:
-                    info = self.client.get("/version")
-                except ApiStatusError:
-                    info = {}
-                self._server_rules = rules_for(server_version=info)
-        return self._server_rules
-
-    def read_nodes(self, nodes: Iterable[str]) -> None:
-        """The rules of these nodes: a GET each, several at once, when few; one list of the
-        nodes when many (a Node is a few kB, mostly its image list: a list costs more bytes
-        than a few GETs, and far fewer round trips than many)."""
-        wanted = sorted({n for n in nodes if n} - self._node_rules.keys())
-        if len(wanted) > BULK_THRESHOLD:
-            try:
-                listed = {
-                    key_of(node)[1]: node
-                    for node in self.client.iterate(core_path("nodes"), {"resourceVersion": "0"})
-                    if key_of(node)[1] in wanted
-                }
-            except Forbidden:
-                pass  # one GET each: they may be allowed, and say so when they are not
-            else:
-                # A node the list lacks is gone: the server's rules, as a GET's 404 would give.
-                for name in wanted:
-                    self._node_rules[name] = self._rules_of(listed.get(name, {}))
-                return
-        at_once(self.node_rules, wanted)
-
-    def node_rules(self, node: str) -> KubeletRules:
-        """The rules of the kubelet and runtime a node reports (status.nodeInfo); the server's
-        when the Pod is not scheduled or nodes cannot be read."""
-        if not node:
-            return self.server_rules()
-        if node not in self._node_rules:
-            try:
-                found = self.client.get(core_path("nodes", name=node))
-            except Forbidden:
-                self.warn_once(
-                    "cannot read nodes (forbidden: get nodes): the verdicts assume the kubelet "
-                    "version of the API server"
-                )
-                found = {}
-            except ApiStatusError:
-                found = {}
-            self._node_rules[node] = self._rules_of(found)
-        return self._node_rules[node]
-
-    def _rules_of(self, node: dict[str, Any]) -> KubeletRules:
-        info = (node.get("status") or {}).get("nodeInfo") or {}
-        kubelet, runtime = info.get("kubeletVersion"), info.get("containerRuntimeVersion")
-        return rules_for(kubelet, runtime) if kubelet else self.server_rules()
-
     # the judge's input
-
-    def missing_elsewhere(
-        self, pod_secrets: dict[str, SecretFetch], namespace: str
-    ) -> tuple[dict[str, tuple[str, ...]], dict[str, str], bool]:
-        """For each missing secret, the other namespaces holding one of that name and its
-        type there; and whether any of them could not be looked for."""
-        elsewhere: dict[str, tuple[str, ...]] = {}
-        types: dict[str, str] = {}
-        unknown = False
-        for name, fetch in pod_secrets.items():
-            if fetch.status is not SecretStatus.MISSING:
-                continue
-            found, could_look = self.secrets_elsewhere(name, namespace)
-            unknown |= not could_look
-            if found:
-                elsewhere[name] = tuple(ns for ns, _ in found)
-                types[name] = found[0][1]
-        return elsewhere, types, unknown
 
     def _kubelets(self, subjects: Sequence[Subject]) -> None:
         """The kubelets the subjects meet: their nodes', and the server's for templates and
         Pods on no node."""
         pods = [s.pod.node_name for s in subjects if s.template_of is None]
         if any(s.template_of is not None for s in subjects) or not all(pods):
-            both(self.server_rules, lambda: self.read_nodes(pods))
+            both(self.kubelets.server, lambda: self.kubelets.read_nodes(pods))
         else:
-            self.read_nodes(pods)
+            self.kubelets.read_nodes(pods)
 
     def judge_inputs(self, subjects: Sequence[Subject]) -> list[PodContext]:
         """Everything the judge needs about each subject, in order: its ServiceAccount, its
@@ -412,15 +200,17 @@ class ClusterReader:
             return tuple(n for n in admitted_pull_secrets(facts.pull_secret_names, account) if n)
 
         named = [names(s) for s in subjects]
-        secrets = self.secrets(
+        secrets = self.secrets.named(
             {(s.pod.namespace, n) for s, these in zip(subjects, named, strict=True) for n in these}
         )
-        self._look_everywhere(k[1] for k, f in secrets.items() if f.status is SecretStatus.MISSING)
+        self.secrets.look_everywhere(
+            k[1] for k, f in secrets.items() if f.status is SecretStatus.MISSING
+        )
         contexts = []
         for subject, these in zip(subjects, named, strict=True):
             facts = subject.pod
             pod_secrets = {n: secrets[(facts.namespace, n)] for n in these}
-            elsewhere, types, unknown = self.missing_elsewhere(pod_secrets, facts.namespace)
+            elsewhere, types, unknown = self.secrets.missing_elsewhere(pod_secrets, facts.namespace)
             contexts.append(
                 PodContext(
                     pod=facts,
@@ -432,9 +222,9 @@ class ClusterReader:
                     elsewhere_unknown=unknown,
                     owners=subject.owners,
                     template_of=subject.template_of,
-                    rules=self.server_rules()
+                    rules=self.kubelets.server()
                     if subject.template_of
-                    else self.node_rules(facts.node_name),
+                    else self.kubelets.of_node(facts.node_name),
                 )
             )
         return contexts

@@ -9,15 +9,8 @@ from kubectl_pullsecret.cluster.client import core_path
 from kubectl_pullsecret.cluster.errors import Forbidden, KubeError
 from kubectl_pullsecret.cluster.events import FORBIDDEN as EVENTS_FORBIDDEN
 from kubectl_pullsecret.cluster.events import PodWarnings, list_pod_warnings
-from kubectl_pullsecret.cluster.gather.core import (
-    ClusterReader,
-    Key,
-    NotServed,
-    Subject,
-    at_once,
-    both,
-    key_of,
-)
+from kubectl_pullsecret.cluster.gather.batch import Key, at_once, both, key_of
+from kubectl_pullsecret.cluster.gather.core import ClusterReader, NotServed, Subject
 from kubectl_pullsecret.cluster.objects import (
     event_target,
     label_selector,
@@ -104,6 +97,12 @@ class DiagnosisReader:
             self.reader.warnings.append(EVENTS_FORBIDDEN)
             return []
         return [e for e in events if e.get("reason") in PULL_REASONS]
+
+    def pods_selected(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        try:
+            return self.client.list_all(core_path("pods", namespace), {"labelSelector": selector})
+        except Forbidden as exc:
+            raise KubeError(f"{exc} (need: list pods)") from None
 
     def pod_events(self, namespace: str, name: str) -> list[dict[str, Any]]:
         query = {"fieldSelector": f"involvedObject.kind=Pod,involvedObject.name={name}"}
@@ -203,7 +202,7 @@ class DiagnosisReader:
             selector = label_selector((obj.get("spec") or {}).get("selector"))
             if not selector:
                 return {}
-        return {key_of(p): p for p in self.reader.pods_selected(namespace, selector)}
+        return {key_of(p): p for p in self.pods_selected(namespace, selector)}
 
     # the walks
 

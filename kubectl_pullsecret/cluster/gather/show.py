@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from kubectl_pullsecret.cluster.client import core_path
 from kubectl_pullsecret.cluster.errors import Forbidden, KubeError, NotFound
-from kubectl_pullsecret.cluster.gather.core import ClusterReader, Key
+from kubectl_pullsecret.cluster.gather.batch import Key
+from kubectl_pullsecret.cluster.gather.core import ClusterReader
 from kubectl_pullsecret.cluster.objects import names_of, pod_facts, secret_fetch
 from kubectl_pullsecret.kubelet.docker_config import DecodedSecret
 
@@ -81,7 +82,7 @@ def gather_secrets(reader: ClusterReader) -> PullSecrets:
     """`show` without a name: every docker-registry Secret in scope, with who uses it."""
     found = [
         (ns, name, fetch.decoded)
-        for (ns, name), fetch in sorted(reader.all_pull_secrets().items())
+        for (ns, name), fetch in sorted(reader.secrets.in_scope().items())
         if fetch.decoded is not None
     ]
     if not found:
