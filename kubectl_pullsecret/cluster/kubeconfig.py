@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubectl_pullsecret.cluster.errors import KubeError
+from kubectl_pullsecret.english import noun
 
 if TYPE_CHECKING:
     from kubectl_pullsecret.cluster.transport import Transport
@@ -168,7 +169,8 @@ class Impersonation:
     def describe(self) -> str:
         text = f'"{self.user}"'
         if self.groups:
-            text += " in group(s) " + ", ".join(f'"{g}"' for g in self.groups)
+            groups = ", ".join(f'"{g}"' for g in self.groups)
+            text += f" in {noun(len(self.groups), 'group')} {groups}"
         if self.uid:
             text += f' with uid "{self.uid}"'
         return text

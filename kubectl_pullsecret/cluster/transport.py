@@ -3,9 +3,10 @@ the user's credentials as headers, fresh when asked (exec plugins).
 
 Most kubeconfigs need nothing more than urllib3 and the standard library, which the kubernetes
 client takes a third of a second to import: tokens, basic auth, client certificates, CAs,
-tls-server-name, http(s) proxies and exec plugins are built here, as client-go builds them
-(rest.Config, transport.TLSConfigFor, plugin/pkg/client/auth/exec). Auth providers, SOCKS
-proxies and the in-cluster config still go through the kubernetes client (`from_configuration`).
+tls-server-name, http(s) proxies (the kubeconfig's or the environment's) and exec plugins are
+built here, as client-go builds them (rest.Config, transport.TLSConfigFor,
+plugin/pkg/client/auth/exec). Auth providers, SOCKS proxies and the in-cluster config still
+go through the kubernetes client (`from_configuration`).
 """
 
 from __future__ import annotations
@@ -46,8 +47,30 @@ class Transport:
 
 def usable_here(cluster: dict[str, Any], user: dict[str, Any]) -> bool:
     """Whether this module can build the transport without the kubernetes client."""
-    proxy = str(cluster.get("proxy-url") or "")
-    return "auth-provider" not in user and not proxy.startswith("socks")
+    return "auth-provider" not in user and not proxy_for(cluster).startswith("socks")
+
+
+def proxy_for(cluster: dict[str, Any]) -> str:
+    """The proxy requests to the server go through ("" for none): the cluster's proxy-url,
+    else the environment's (HTTPS_PROXY or HTTP_PROXY by the server's scheme, NO_PROXY), as
+    client-go's ProxyFromEnvironment reads it, which never proxies localhost or a loopback
+    address."""
+    if cluster.get("proxy-url"):
+        return str(cluster["proxy-url"])
+    import ipaddress
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    server = urlsplit(str(cluster.get("server") or ""))
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(server.scheme, "")
+    host = server.hostname or ""
+    if not proxy or host == "localhost":
+        return ""
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(host).is_loopback:
+            return ""
+    return "" if urllib.request.proxy_bypass_environment(host, proxies) else proxy
 
 
 def build(
@@ -176,9 +199,9 @@ def _pool(
         kwargs["ssl_context"] = context
         if cluster.get("tls-server-name"):  # SNI, and the name the certificate must hold
             kwargs["server_hostname"] = str(cluster["tls-server-name"])
-    proxy = cluster.get("proxy-url")
+    proxy = proxy_for(cluster)
     if proxy:
-        return urllib3.ProxyManager(str(proxy), **kwargs)
+        return urllib3.ProxyManager(proxy, **kwargs)
     return urllib3.PoolManager(**kwargs)
 
 

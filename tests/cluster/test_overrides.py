@@ -184,7 +184,7 @@ def test_impersonation_from_kubeconfig_then_flags(tmp_path: Path) -> None:
         ("Impersonate-Group", "b"),
         ("Impersonate-Extra-reason%2Fwhy", "audit me"),  # client-go's headerKeyEscape
     ]
-    assert resolved.impersonation.describe() == '"jane" in group(s) "a", "b" with uid "7"'
+    assert resolved.impersonation.describe() == '"jane" in groups "a", "b" with uid "7"'
     assert resolve(kubeconfig(tmp_path, {}, {"token": "t"})).impersonation is None
 
 
