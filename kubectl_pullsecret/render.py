@@ -7,8 +7,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from kubectl_pullsecret.english import counted, share
 from kubectl_pullsecret.verdicts.catalogue import Problem, Severity
-from kubectl_pullsecret.verdicts.groups import codes, group_id, group_reports
+from kubectl_pullsecret.verdicts.credential_health import Expiring, iso, remaining
+from kubectl_pullsecret.verdicts.groups import Group, codes, group_id, group_reports
 from kubectl_pullsecret.verdicts.image import CheckReport
 from kubectl_pullsecret.verdicts.pod import ContainerReport
 from kubectl_pullsecret.verdicts.secret import SecretView
@@ -92,8 +94,50 @@ def _container(report: ContainerReport) -> str:
     return f"{report.container} ({report.kind.removesuffix('Containers')})"
 
 
-def diagnose_table(reports: Sequence[ContainerReport], wide: bool, no_headers: bool) -> str:
-    """One row and one block per group: a workload's Pods that fail the same way read once."""
+# --- runs over several clusters ---------------------------------------------------------------
+
+# (context, error) of each cluster of a run over several, error "" when it was read; empty for
+# a single cluster's run.
+Clusters = Sequence[tuple[str, str]]
+
+
+def _clusters_field(clusters: Clusters) -> dict[str, Any]:
+    if not clusters:
+        return {}
+    return {"clusters": [{"context": c, "error": e or None} for c, e in clusters]}
+
+
+def _in_clusters(group: Group, clusters: Clusters, wide: bool) -> str:
+    """The CONTEXT cell: its one context, or `3 of 20 clusters` (all of them listed in wide)."""
+    contexts = group.contexts
+    if wide or len(contexts) == 1:
+        return ",".join(contexts)
+    return share(len(contexts), len(clusters), "cluster")
+
+
+def _where_said(group: Group, clusters: Clusters, wide: bool) -> str:
+    """`in context prod-eu`, `in 3 of 20 clusters` (with their names in wide), for a block."""
+    contexts = group.contexts
+    if not clusters:
+        return ""
+    if len(contexts) == 1:
+        return f" in context {contexts[0]}"
+    listed = f": {', '.join(contexts)}" if wide else ""
+    return f" in {share(len(contexts), len(clusters), 'cluster')}{listed}"
+
+
+# --- diagnose ---------------------------------------------------------------------------------
+
+
+def diagnose_table(
+    reports: Sequence[ContainerReport],
+    wide: bool,
+    no_headers: bool,
+    origins: Sequence[str] = (),
+    clusters: Clusters = (),
+) -> str:
+    """One row and one block per group: a workload's Pods that fail the same way read once,
+    in one cluster or in many (`origins`: each report's context, in a run over several)."""
     headers = [
         "NAMESPACE",
         "WORKLOAD",
@@ -113,12 +157,15 @@ def diagnose_table(reports: Sequence[ContainerReport], wide: bool, no_headers: b
             "CREDENTIALS",
             "KUBELET",
         ]
-    groups = group_reports(reports)
+    if clusters:
+        headers.insert(0, "CONTEXT")
+    groups = group_reports(reports, origins)
     rows = []
     for group in groups:
         r = group.first
         states = ",".join(dict.fromkeys(_state(m) for m in group.reports))
         row = [
+            *([_in_clusters(group, clusters, wide)] if clusters else []),
             r.namespace,
             r.workload,
             _container(r),
@@ -149,10 +196,14 @@ def diagnose_table(reports: Sequence[ContainerReport], wide: bool, no_headers: b
             continue
         details.append("")
         if r.template:
-            share = f" ({group.share}; its pod template, judged as a new Pod would pull)"
+            pods = f" ({group.share}; its pod template, judged as a new Pod would pull)"
         else:
-            share = "" if r.owners.top is None else f" ({group.share} Pods)"
-        details.append(terminal_safe(f"{r.namespace}/{r.workload} {r.container}: {r.image}{share}"))
+            alone = r.owners.top is None and len(group.reports) == 1
+            pods = "" if alone else f" ({group.share_in_words})"
+        where = _where_said(group, clusters, wide)
+        details.append(
+            terminal_safe(f"{r.namespace}/{r.workload} {r.container}: {r.image}{pods}{where}")
+        )
         if r.credentials:
             offered = ", ".join(
                 f"{c.secret} (key {c.key}, user {c.username or '<empty>'})" for c in r.credentials
@@ -187,12 +238,22 @@ def _report_item(r: ContainerReport) -> dict[str, Any]:
     }
 
 
-def diagnose_document(reports: Sequence[ContainerReport]) -> dict[str, Any]:
-    groups = group_reports(reports)
+def diagnose_document(
+    reports: Sequence[ContainerReport],
+    origins: Sequence[str] = (),
+    clusters: Clusters = (),
+    kind: str = "PullSecretDiagnosis",
+) -> dict[str, Any]:
+    """Items and their groups; in a run over several clusters, each item's `context`, each
+    group's `contexts`, and each cluster's outcome (`clusters`)."""
+    groups = group_reports(reports, origins)
     return {
         "apiVersion": API_VERSION,
-        "kind": "PullSecretDiagnosis",
-        "items": [_report_item(r) for r in reports],
+        "kind": kind,
+        "items": [
+            {"context": origin, **_report_item(r)} if clusters else _report_item(r)
+            for r, origin in zip(reports, origins or ("",) * len(reports), strict=True)
+        ],
         "groups": [
             {
                 "id": g.id,
@@ -202,9 +263,11 @@ def diagnose_document(reports: Sequence[ContainerReport]) -> dict[str, Any]:
                 "codes": list(codes(g.first)),
                 "pods": list(g.pods),
                 "workloadPods": g.total,
+                **({"contexts": list(g.contexts)} if clusters else {}),
             }
             for g in groups
         ],
+        **_clusters_field(clusters),
     }
 
 
@@ -346,14 +409,15 @@ def junit(reports: Sequence[ContainerReport], warnings: Sequence[str]) -> str:
 
 def _password(entry: Any) -> str:
     return (
-        f"{entry.password} ({entry.password_length} chars)"
+        f"{entry.password} ({counted(entry.password_length, 'char')})"
         if entry.password == "<redacted>"
         else entry.password
     )
 
 
-def show_table(view: SecretView) -> str:
+def show_table(view: SecretView, context: str = "") -> str:
     lines = [
+        *([terminal_safe(f"Context:    {context}")] if context else []),
         terminal_safe(f"Secret:     {view.namespace}/{view.name}"),
         terminal_safe(f"Type:       {view.type}"),
         terminal_safe(f"Data key:   {view.data_key or '-'}"),
@@ -409,9 +473,13 @@ def show_document(view: SecretView) -> dict[str, Any]:
     return {"apiVersion": API_VERSION, "kind": "PullSecret", **secret_document(view)}
 
 
-def inventory_table(views: Sequence[SecretView], no_headers: bool = False) -> str:
+def inventory_table(
+    views: Sequence[SecretView], no_headers: bool = False, origins: Sequence[str] = ()
+) -> str:
+    """One row per secret; in a run over several clusters, its context first."""
     rows = [
         [
+            *([origin] if origins else []),
             v.namespace,
             v.name,
             v.type,
@@ -419,18 +487,80 @@ def inventory_table(views: Sequence[SecretView], no_headers: bool = False) -> st
             str(len(v.used_by)),
             _codes(v.problems),
         ]
-        for v in views
+        for v, origin in zip(views, origins or ("",) * len(views), strict=True)
     ]
-    return table(
-        ["NAMESPACE", "NAME", "TYPE", "REGISTRIES", "USED-BY", "PROBLEMS"], rows, no_headers
-    )
+    headers = ["NAMESPACE", "NAME", "TYPE", "REGISTRIES", "USED-BY", "PROBLEMS"]
+    return table(["CONTEXT", *headers] if origins else headers, rows, no_headers)
 
 
-def inventory_document(views: Sequence[SecretView]) -> dict[str, Any]:
+def inventory_document(
+    views: Sequence[SecretView],
+    origins: Sequence[str] = (),
+    clusters: Clusters = (),
+    dated: Sequence[Expiring] = (),
+    now: float = 0.0,
+) -> dict[str, Any]:
+    """Every secret shown; in a run over several clusters, each with its `context`."""
     return {
         "apiVersion": API_VERSION,
         "kind": "PullSecretList",
-        "items": [secret_document(v) for v in views],
+        "items": [
+            {"context": origin, **secret_document(v)} if clusters else secret_document(v)
+            for v, origin in zip(views, origins or ("",) * len(views), strict=True)
+        ],
+        **expiring_field(dated, now, bool(clusters)),
+        **_clusters_field(clusters),
+    }
+
+
+# --- credentials that end ---------------------------------------------------------------------
+
+
+def _when(expiry: Expiring, now: float) -> str:
+    if expiry.expires_at <= now:
+        return f"expired {remaining(now - expiry.expires_at)} ago"
+    return f"in {remaining(expiry.expires_at - now)}"
+
+
+def expiring_table(dated: Sequence[Expiring], now: float, fleet: bool) -> str:
+    """The credentials that ended or end soon, the soonest first (`\n` + a titled table)."""
+    if not dated:
+        return ""
+    headers = ["NAMESPACE", "SECRET", "KEY", "USERNAME", "CREDENTIAL", "EXPIRES", "WHEN"]
+    rows = [
+        [
+            *([x.context] if fleet else []),
+            x.namespace,
+            x.secret,
+            x.key,
+            x.username or "-",
+            x.what,
+            iso(x.expires_at),
+            _when(x, now),
+        ]
+        for x in dated
+    ]
+    title = f"\n{counted(len(dated), 'credential')} expired or expiring, the soonest first:\n"
+    return title + table(["CONTEXT", *headers] if fleet else headers, rows)
+
+
+def expiring_field(dated: Sequence[Expiring], now: float, fleet: bool) -> dict[str, Any]:
+    """`expiring` for JSON and YAML: [{context, namespace, secret, key, username, credential,
+    expires, expired}], the soonest first."""
+    return {
+        "expiring": [
+            {
+                **({"context": x.context} if fleet else {}),
+                "namespace": x.namespace,
+                "secret": x.secret,
+                "key": x.key,
+                "username": x.username,
+                "credential": x.what,
+                "expires": iso(x.expires_at),
+                "expired": x.expires_at <= now,
+            }
+            for x in dated
+        ]
     }
 
 

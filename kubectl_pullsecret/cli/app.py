@@ -9,20 +9,23 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from kubectl_pullsecret import __version__
 from kubectl_pullsecret.cli.flags import (
+    AllContexts,
     AllNamespaces,
     CheckOutput,
+    Contexts,
     Debug,
     ExpiryWarning,
     InsecureRegistry,
     KubeletVersion,
     NoHeaders,
     Output,
+    Parallel,
     RegistryCA,
     Selector,
     ShowOutput,
@@ -31,9 +34,11 @@ from kubectl_pullsecret.cli.flags import (
     parse_duration,
 )
 from kubectl_pullsecret.cluster.kubeconfig import KubeOptions
+from kubectl_pullsecret.english import counted, share
 from kubectl_pullsecret.secrecy import RedactingFormatter, redact
 
 if TYPE_CHECKING:
+    from kubectl_pullsecret.commands.fleet import ClusterResult, Clusters
     from kubectl_pullsecret.commands.verify import VerifyRequest
     from kubectl_pullsecret.kubelet.versions import KubeletRules
     from kubectl_pullsecret.verdicts.catalogue import Problem
@@ -160,6 +165,91 @@ def _expiry(window: str) -> ExpiryPolicy:
     return ExpiryPolicy(time.time(), parse_duration(window, "--expiry-warning"))
 
 
+def _clusters(
+    connection: KubeOptions, all_contexts: bool, patterns: list[str], parallel: int | None
+) -> Clusters:
+    """The cluster of the kubeconfig, or the contexts --all-contexts or --contexts choose."""
+    from kubectl_pullsecret.commands.fleet import DEFAULT_PARALLEL, Clusters, terminal_progress
+
+    if not all_contexts and not patterns:
+        if parallel is not None:
+            fail("--parallel goes with --all-contexts or --contexts")
+        return Clusters(connection)
+    if all_contexts and patterns:
+        fail("--all-contexts reads every context and --contexts some of them: give one of them")
+    if connection.context:
+        fail("--context names one context; --all-contexts and --contexts choose several: give one")
+    if parallel is not None and parallel < 1:
+        fail(f"invalid --parallel {parallel}: read at least 1 cluster at once")
+    from kubectl_pullsecret.cluster.contexts import context_names, select_contexts, split_patterns
+
+    names = context_names(connection)
+    wanted = ["*"] if all_contexts else split_patterns(patterns)
+    if not wanted:
+        fail("--contexts needs a pattern, e.g. --contexts 'prod-*'")
+    chosen, unmatched = select_contexts(names, wanted)
+    for pattern in unmatched:
+        typer.echo(redact(f"warning: --contexts: no context matches {pattern!r}"), err=True)
+    if not chosen:
+        fail(
+            f"no context of the kubeconfig is chosen by {','.join(wanted)!r}; it has "
+            f"{counted(len(names), 'context')}: {', '.join(names) or '-'} "
+            "(kubectl config get-contexts)"
+        )
+    return Clusters(connection, tuple(chosen), parallel or DEFAULT_PARALLEL, terminal_progress())
+
+
+def _named(contexts: list[str], total: int) -> str:
+    """`context "a"`, or `in 3 of 20 clusters (a, b, c)`, for a line on stderr."""
+    if len(contexts) == 1:
+        return f'context "{contexts[0]}"'
+    shown = ", ".join(contexts[:5]) + (
+        f" and {len(contexts) - 5} more" if len(contexts) > 5 else ""
+    )
+    return f"in {share(len(contexts), total, 'cluster')} ({shown})"
+
+
+def _outcomes(results: list[ClusterResult[Any]], clusters: Clusters) -> int:
+    """Each cluster's warnings (one line per text, naming the clusters that met it) and its
+    failure (one line naming the context); EXIT_FAILED when any cluster could not be read."""
+    if not clusters.fleet:
+        _warn(results[0].value.warnings)
+        return EXIT_OK
+    met: dict[str, list[str]] = {}
+    for result in results:
+        for warning in dict.fromkeys(result.value.warnings if result.value else ()):
+            met.setdefault(warning, []).append(result.context)
+    for warning, contexts in met.items():
+        typer.echo(redact(f"warning: {_named(contexts, len(results))}: {warning}"), err=True)
+    failed = [r for r in results if r.error]
+    for result in failed:
+        typer.echo(redact(f'error: context "{result.context}": {result.error}'), err=True)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _scope_said(results: list[ClusterResult[Any]], clusters: Clusters, all_namespaces: bool) -> str:
+    """`namespace shop`, `any namespace`; in a run over several: `..., in 3 clusters`."""
+    read = [r.value for r in results if r.value is not None]
+    namespaces = sorted({d.namespace for d in read})
+    where = (
+        "any namespace"
+        if all_namespaces
+        else f"namespace {namespaces[0]}"
+        if len(namespaces) == 1
+        else "each context's namespace"
+    )
+    return f"{where}, in {counted(len(read), 'cluster')}" if clusters.fleet else where
+
+
+def _located(
+    results: list[ClusterResult[Any]], field: str, clusters: Clusters
+) -> tuple[list[Any], list[str]]:
+    """Every cluster's items (reports, views) in one list, and, in a run over several
+    clusters, each one's context."""
+    pairs = [(r.context, item) for r in results if r.value for item in getattr(r.value, field)]
+    return [item for _, item in pairs], [c for c, _ in pairs] if clusters.fleet else []
+
+
 def _kubelet_rules(version: str | None) -> KubeletRules | None:
     if version is None:
         return None
@@ -212,12 +302,15 @@ def diagnose(
             "back-off plus a margin); or --wait=DURATION, e.g. --wait=10m.",
         ),
     ] = None,
+    all_contexts: AllContexts = False,
+    contexts: Contexts = [],  # noqa: B006
+    parallel: Parallel = None,
     debug: Debug = False,
     *,
     connection: KubeOptions,
 ) -> None:
     """Report which container, pulling from which registry, lacks working credentials, why,
-    and the fix; findings of a workload's Pods are grouped by workload."""
+    and the fix; findings of a workload's Pods are grouped by workload, and across clusters."""
     _setup(debug)
     from kubectl_pullsecret.cluster.workloads import POD, parse_target
 
@@ -229,9 +322,16 @@ def diagnose(
         )
     if target.name and selector:
         fail("NAME and --selector cannot be combined")
+    clusters = _clusters(connection, all_contexts, contexts, parallel)
+    from kubectl_pullsecret.commands.diagnose import DiagnoseRequest, verified
+    from kubectl_pullsecret.commands.diagnose import diagnose as diagnose_cluster
+    from kubectl_pullsecret.commands.fleet import ClusterResult, read_clusters
+
     request = _verify_request(verify, insecure_registry, registry_ca, connection)
     unpulled = False
     if wait is not None:
+        if clusters.fleet:
+            fail("--wait follows the Pods of one cluster: drop --all-contexts or --contexts")
         from kubectl_pullsecret.commands.follow import follow
 
         seconds = parse_duration(wait, "--wait")
@@ -250,7 +350,8 @@ def diagnose(
             typer.echo("interrupted", err=True)
             raise typer.Exit(130) from None
         result = followed.fresh or followed.first
-        warnings = followed.first.warnings + result.warnings
+        if followed.fresh is not None:  # the fresh report's own are said with it, below
+            _warn(followed.first.warnings)
         for f in followed.timed_out:
             _warn(
                 [
@@ -260,26 +361,26 @@ def diagnose(
         unpulled = bool(followed.timed_out) or any(
             f.outcome == "deleted" for f in followed.followed
         )
+        results = [ClusterResult("", result)]
     else:
-        from kubectl_pullsecret.commands.diagnose import diagnose as run_diagnosis
-
-        result = run_diagnosis(
-            connection, target, all_namespaces, selector, request, _expiry(expiry_warning)
+        wanted = DiagnoseRequest(target, all_namespaces, selector, _expiry(expiry_warning))
+        results = verified(
+            request, read_clusters(clusters, lambda client: diagnose_cluster(client, wanted))
         )
-        warnings = result.warnings
     from kubectl_pullsecret import render
 
-    reports = result.reports
-    _warn(warnings)
+    failed = _outcomes(results, clusters)
+    reports, origins = _located(results, "reports", clusters)
+    status = [(r.context, r.error) for r in results] if clusters.fleet else []
     if output in (Output.json, Output.yaml):
-        _emit(render.serialize(render.diagnose_document(reports), output.value))
+        _emit(render.serialize(render.diagnose_document(reports, origins, status), output.value))
     elif reports:
-        _emit(render.diagnose_table(reports, output is Output.wide, no_headers))
-    elif not no_headers:
-        where = "any namespace" if all_namespaces else f"namespace {result.namespace}"
+        _emit(render.diagnose_table(reports, output is Output.wide, no_headers, origins, status))
+    elif not no_headers and any(r.value for r in results):
+        where = _scope_said(results, clusters, all_namespaces)
         what = "Pods" if target.kind is POD else f"{target.kind.resource}"
         typer.echo(f"No {what} with image pull problems found in {where}.", err=True)
-    code = _exit_for([p for r in reports for p in r.problems])
+    code = max(_exit_for([p for r in reports for p in r.problems]), failed)
     raise typer.Exit(EXIT_PROBLEMS if unpulled else code)
 
 
@@ -314,39 +415,58 @@ def show(
     insecure_registry: InsecureRegistry = [],  # noqa: B006
     registry_ca: RegistryCA = None,
     expiry_warning: ExpiryWarning = "24h",
+    all_contexts: AllContexts = False,
+    contexts: Contexts = [],  # noqa: B006
+    parallel: Parallel = None,
     debug: Debug = False,
     *,
     connection: KubeOptions,
 ) -> None:
-    """Decode docker-registry Secrets the way the kubelet reads them; passwords stay redacted."""
+    """Decode docker-registry Secrets the way the kubelet reads them; passwords stay redacted.
+    Copies of one account that hold different passwords are named, across namespaces and
+    across clusters."""
     _setup(debug)
     if secret and all_namespaces:
         fail("a Secret cannot be retrieved by name across all namespaces; drop -A or SECRET")
     if verify and not secret:
         fail("--verify needs a SECRET (it checks the images of the Pods that use it)")
+    clusters = _clusters(connection, all_contexts, contexts, parallel)
     from kubectl_pullsecret import render
+    from kubectl_pullsecret.commands.show import ShowRequest
     from kubectl_pullsecret.commands.show import show as show_secrets
 
-    shown = show_secrets(
-        connection,
-        secret,
-        all_namespaces,
-        reveal,
+    expiry = _expiry(expiry_warning)
+    showing = show_secrets(
+        clusters,
+        ShowRequest(secret, all_namespaces, reveal, expiry),
         _verify_request(verify, insecure_registry, registry_ca, connection),
-        _expiry(expiry_warning),
     )
-    views = shown.views
-    _warn(shown.warnings)
+    failed = _outcomes(showing.clusters, clusters)
+    views, origins = _located(showing.clusters, "views", clusters)
+    status = [(r.context, r.error) for r in showing.clusters] if clusters.fleet else []
+    listed = not secret or clusters.fleet  # a list of secrets, not one secret's page
     if output is not ShowOutput.table:
-        document = render.show_document(views[0]) if secret else render.inventory_document(views)
+        document = (
+            render.inventory_document(views, origins, status, showing.expiring, expiry.now)
+            if listed
+            else render.show_document(views[0])
+        )
         _emit(render.serialize(document, output.value))
-    elif secret:
-        _emit(render.show_table(views[0]))
+    elif secret and views:
+        pages = [
+            render.show_table(v, c)
+            for v, c in zip(views, origins or [""] * len(views), strict=True)
+        ]
+        dated = render.expiring_table(showing.expiring, expiry.now, True) if listed else ""
+        _emit("\n".join(pages) + dated)
     elif views:
-        _emit(render.inventory_table(views, no_headers))
-    elif not no_headers:
+        dated = (
+            "" if no_headers else render.expiring_table(showing.expiring, expiry.now, bool(status))
+        )
+        _emit(render.inventory_table(views, no_headers, origins) + dated)
+    elif not no_headers and any(r.value for r in showing.clusters):
         typer.echo("No pull secrets found.", err=True)
-    raise typer.Exit(_exit_for([p for v in views for p in v.problems]))
+    raise typer.Exit(max(_exit_for([p for v in views for p in v.problems]), failed))
 
 
 # --- check ------------------------------------------------------------------------------------
@@ -460,7 +580,8 @@ def check(
         elif result.reports:
             _emit(render.preflight_table(result.reports, output is CheckOutput.wide, no_headers))
         elif not no_headers:
-            typer.echo(f"No pod templates among the {result.objects} objects read.", err=True)
+            read = counted(result.objects, "object")
+            typer.echo(f"No pod templates among the {read} read.", err=True)
         raise typer.Exit(_exit_for([p for r in result.reports for p in r.problems]))
 
     if output is CheckOutput.junit or recursive or offline:
@@ -508,6 +629,9 @@ def audit(
     insecure_registry: InsecureRegistry = [],  # noqa: B006
     registry_ca: RegistryCA = None,
     expiry_warning: ExpiryWarning = "24h",
+    all_contexts: AllContexts = False,
+    contexts: Contexts = [],  # noqa: B006
+    parallel: Parallel = None,
     debug: Debug = False,
     *,
     connection: KubeOptions,
@@ -515,29 +639,37 @@ def audit(
     """Would every workload still pull on a fresh node? Every workload's pod template (and
     every Pod without an owner) is judged as the kubelet would pull it now: missing, wrong-type
     and malformed secrets, credentials that match no registry, and credentials that expired or
-    drifted apart across namespaces."""
+    drifted apart across namespaces and clusters."""
     _setup(debug)
+    clusters = _clusters(connection, all_contexts, contexts, parallel)
     from kubectl_pullsecret import render
+    from kubectl_pullsecret.commands.audit import AuditRequest
     from kubectl_pullsecret.commands.audit import audit as run_audit
+    from kubectl_pullsecret.commands.diagnose import verified
 
-    result = run_audit(
-        connection,
-        all_namespaces,
-        selector,
-        _verify_request(verify, insecure_registry, registry_ca, connection),
-        _expiry(expiry_warning),
+    expiry = _expiry(expiry_warning)
+    audited = run_audit(clusters, AuditRequest(all_namespaces, selector, expiry))
+    results = verified(
+        _verify_request(verify, insecure_registry, registry_ca, connection), audited.clusters
     )
-    reports = result.reports
-    _warn(result.warnings)
+    failed = _outcomes(results, clusters)
+    reports, origins = _located(results, "reports", clusters)
+    status = [(r.context, r.error) for r in results] if clusters.fleet else []
     if output in (Output.json, Output.yaml):
-        document = {**render.diagnose_document(reports), "kind": "PullSecretAudit"}
-        _emit(render.serialize(document, output.value))
-    elif reports:
-        _emit(render.diagnose_table(reports, output is Output.wide, no_headers))
-    elif not no_headers:
-        where = "any namespace" if all_namespaces else f"namespace {result.namespace}"
-        typer.echo(f"Every workload in {where} would pull on a fresh node.", err=True)
-    raise typer.Exit(_exit_for([p for r in reports for p in r.problems]))
+        document = render.diagnose_document(reports, origins, status, kind="PullSecretAudit")
+        dated = render.expiring_field(audited.expiring, expiry.now, clusters.fleet)
+        _emit(render.serialize({**document, **dated}, output.value))
+    else:
+        if reports:
+            _emit(
+                render.diagnose_table(reports, output is Output.wide, no_headers, origins, status)
+            )
+        elif not no_headers and any(r.value for r in results):
+            where = _scope_said(results, clusters, all_namespaces)
+            typer.echo(f"Every workload in {where} would pull on a fresh node.", err=True)
+        if not no_headers:
+            _emit(render.expiring_table(audited.expiring, expiry.now, clusters.fleet))
+    raise typer.Exit(max(_exit_for([p for r in reports for p in r.problems]), failed))
 
 
 @app.command()

@@ -19,6 +19,7 @@ NO_FILE = 4
 _VALUE_SOURCES = {
     "--namespace": "namespaces",
     "--context": "contexts",
+    "--contexts": "contexts",
     "--cluster": "clusters",
     "--user": "users",
     "--secret": "secrets",

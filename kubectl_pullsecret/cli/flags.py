@@ -239,6 +239,32 @@ RegistryCA = Annotated[
     typer.Option("--registry-ca", help="With --verify: also trust this CA bundle.", metavar="FILE"),
 ]
 
+AllContexts = Annotated[
+    bool,
+    typer.Option(
+        "--all-contexts",
+        help="Read every context of the kubeconfig, each with its own cluster, user and "
+        "namespace: one report, with a CONTEXT column.",
+    ),
+]
+Contexts = Annotated[
+    list[str],
+    typer.Option(
+        "--contexts",
+        help="Read the contexts these globs name, e.g. 'prod-*,!prod-legacy' (!PATTERN leaves "
+        "contexts out; repeatable).",
+        metavar="PATTERN[,PATTERN...]",
+    ),
+]
+Parallel = Annotated[
+    int,
+    typer.Option(
+        "--parallel",
+        help="With --all-contexts or --contexts: clusters read at once.",
+        metavar="N",
+    ),
+]
+
 KubeletVersion = Annotated[
     str | None,
     typer.Option(

@@ -56,10 +56,12 @@ class RequestStats:
 
 
 class KubeClient:
-    """GETs raw JSON from the API server. Counts requests and bytes for --debug."""
+    """GETs raw JSON from the API server. Counts requests and bytes for --debug, and logs
+    them when closed. `label` prefixes its log lines (the context, in a run over several)."""
 
-    def __init__(self, options: KubeOptions) -> None:
+    def __init__(self, options: KubeOptions, label: str = "") -> None:
         self.options = options
+        self._prefix = f'context "{label}": ' if label else ""
         resolved = resolve_config(options)
         self.namespace = resolved.namespace
         self.context = resolved.context
@@ -67,31 +69,34 @@ class KubeClient:
         # Whose rights the requests use: the impersonated user's, when there is one.
         self.user = self.impersonation.user if self.impersonation else resolved.user
         self.credentials = resolved.credentials
-        self._configuration = resolved.configuration
-        self._configuration.retries = False  # retries are ours: bounded by --request-timeout
-        if not self._configuration.verify_ssl:
+        self._transport = resolved.transport
+        if not self._transport.verify:
             import urllib3
 
             # --insecure-skip-tls-verify was asked for: kubectl does not warn on every request.
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        from kubernetes.client import ApiClient
-
-        self._api = ApiClient(self._configuration)
         self._auth = self._auth_headers()
         self.stats = RequestStats()
         self._started = time.monotonic()
 
     def close(self) -> None:
-        self._api.close()
+        logging.getLogger("kubectl_pullsecret").debug(
+            "%s%d API requests, %d bytes read",
+            self._prefix,
+            self.stats.requests,
+            self.stats.bytes_read,
+        )
+        self._transport.close()
 
-    def _auth_headers(self) -> dict[str, str]:
-        # auth_settings() runs the refresh hook of exec plugins and names the header in a way
-        # that holds across client versions. It costs about 1 ms, so once, and again on 401.
-        headers = {
-            setting["key"]: setting["value"]
-            for setting in self._configuration.auth_settings().values()
-            if setting.get("in") == "header" and setting.get("value")
-        }
+    def __enter__(self) -> KubeClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _auth_headers(self, refresh: bool = False) -> dict[str, str]:
+        """The credentials' headers: once, and again (an exec plugin run anew) on a 401."""
+        headers = self._transport.auth(refresh)
         # Tokens and basic credentials never reach a stream, whatever an error may echo.
         remember(value.partition(" ")[2] for value in headers.values())
         return headers
@@ -122,7 +127,7 @@ class KubeClient:
     def get(
         self, path: str, query: dict[str, str] | None = None, accept: str = "application/json"
     ) -> dict[str, Any]:
-        url = self._configuration.host.rstrip("/") + path
+        url = self._transport.host + path
         if query:
             url += "?" + urlencode(query)
         shown = path + ("?" + urlencode(query) if query else "")
@@ -131,7 +136,7 @@ class KubeClient:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             started = time.monotonic()
             try:
-                response = self._api.rest_client.pool_manager.request(
+                response = self._transport.pool.request(
                     "GET",
                     url,
                     headers=self._headers(accept),
@@ -139,12 +144,12 @@ class KubeClient:
                     retries=False,
                     preload_content=False,
                 )
-                body = response.read()
-                response.release_conn()
+                body = self._read(response, started)
             except Exception as exc:  # urllib3 raises many kinds; all mean "no answer"
-                failure = _describe_transport_error(exc, self._configuration.host)
+                failure = _describe_transport_error(exc, self._transport.host)
                 log.debug(
-                    "GET %s failed after %.0f ms: %s",
+                    "%sGET %s failed after %.0f ms: %s",
+                    self._prefix,
                     shown,
                     1000 * (time.monotonic() - started),
                     failure,
@@ -156,7 +161,8 @@ class KubeClient:
                 raise KubeError(failure) from None
             self.stats.count(len(body))
             log.debug(
-                "GET %s -> %d in %.0f ms, %d bytes",
+                "%sGET %s -> %d in %.0f ms, %d bytes",
+                self._prefix,
                 shown,
                 response.status,
                 1000 * (time.monotonic() - started),
@@ -174,7 +180,7 @@ class KubeClient:
             if response.status == 401 and not refreshed:
                 # An exec plugin's token may have expired during the run: ask it once more.
                 refreshed = True
-                fresh = self._auth_headers()
+                fresh = self._auth_headers(refresh=True)
                 if fresh != self._auth:
                     self._auth = fresh
                     continue
@@ -188,6 +194,25 @@ class KubeClient:
             raise self._status_error(response.status, body, path)
         raise KubeError(f"GET {path}: gave up after {MAX_ATTEMPTS} attempts")  # pragma: no cover
 
+    def _read(self, response: Any, started: float) -> bytes:
+        """The whole body, within --request-timeout from the request's start, as kubectl
+        bounds a request: a server that trickles its answer is cut like one that stalls (the
+        socket's own timeout only bounds each wait for bytes)."""
+        budget = self.options.request_timeout
+        # read1 returns what has arrived; read(n) waits for n bytes. urllib3 1.26 lacks it.
+        read = getattr(response, "read1", response.read)
+        chunks = []
+        try:
+            while chunk := read(1 << 16):
+                chunks.append(chunk)
+                if budget is not None and time.monotonic() - started > budget:
+                    raise _Trickled()
+        except BaseException:
+            response.close()  # the rest of the answer must not be read as the next one's
+            raise
+        response.release_conn()
+        return b"".join(chunks)
+
     def watch(
         self, path: str, query: dict[str, str], seconds: float
     ) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -198,10 +223,10 @@ class KubeClient:
         import urllib3
 
         params = dict(query, watch="1", timeoutSeconds=str(max(1, int(seconds))))
-        url = self._configuration.host.rstrip("/") + path + "?" + urlencode(params)
+        url = self._transport.host + path + "?" + urlencode(params)
         connect = self.options.request_timeout or DEFAULT_CONNECT_TIMEOUT
         try:
-            response = self._api.rest_client.pool_manager.request(
+            response = self._transport.pool.request(
                 "GET",
                 url,
                 headers=self._headers(),
@@ -210,7 +235,7 @@ class KubeClient:
                 preload_content=False,
             )
         except Exception as exc:  # urllib3 raises many kinds; all mean "no answer"
-            raise KubeError(_describe_transport_error(exc, self._configuration.host)) from None
+            raise KubeError(_describe_transport_error(exc, self._transport.host)) from None
         self.stats.count(0)
         log.debug("WATCH %s?%s -> %d", path, urlencode(query), response.status)
         if response.status != 200:
@@ -322,10 +347,16 @@ class KubeClient:
                 except Expired:
                     if "continue" not in params or restart == MAX_LIST_RESTARTS:
                         raise
-                    log.debug("continue token expired for %s; restarting the list", path)
+                    log.debug(
+                        "%scontinue token expired for %s; restarting the list", self._prefix, path
+                    )
         finally:
             reader.shutdown(wait=False, cancel_futures=True)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _Trickled(Exception):
+    """The answer did not arrive within --request-timeout, though bytes kept coming."""
 
 
 def _remember_secrets(document: dict[str, Any]) -> None:
@@ -372,6 +403,8 @@ def _describe_transport_error(exc: Exception, host: str) -> str:
         what = "timed out connecting"
     elif isinstance(reason, ue.ReadTimeoutError):
         what = "timed out waiting for an answer"
+    elif isinstance(reason, _Trickled):
+        what = "the answer did not arrive within --request-timeout"
     elif isinstance(reason, ue.ProtocolError):
         what = "the connection broke off"
     else:

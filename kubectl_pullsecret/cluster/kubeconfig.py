@@ -12,9 +12,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_pullsecret.cluster.errors import KubeError
+from kubectl_pullsecret.english import noun
+
+if TYPE_CHECKING:
+    from kubectl_pullsecret.cluster.transport import Transport
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")  # in-cluster
 
@@ -165,7 +169,8 @@ class Impersonation:
     def describe(self) -> str:
         text = f'"{self.user}"'
         if self.groups:
-            text += " in group(s) " + ", ".join(f'"{g}"' for g in self.groups)
+            groups = ", ".join(f'"{g}"' for g in self.groups)
+            text += f" in {noun(len(self.groups), 'group')} {groups}"
         if self.uid:
             text += f' with uid "{self.uid}"'
         return text
@@ -179,23 +184,22 @@ def _header_key_escape(key: str) -> str:
 
 @dataclass
 class ResolvedConfig:
-    configuration: Any  # kubernetes.client.Configuration
+    transport: Transport
     namespace: str
     context: str
     user: str  # the kubeconfig user's name, or the flag that gave the credentials
     credentials: str  # whose credentials, for messages: 'user "NAME"', "the --token", ...
     impersonation: Impersonation | None = None
+    # The cluster and user entries as the flags left them, which the transport was built from.
+    cluster_entry: dict[str, Any] = field(default_factory=dict, repr=False)
+    user_entry: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 def resolve_config(options: KubeOptions) -> ResolvedConfig:
-    from kubernetes.client import Configuration
-    from kubernetes.config.config_exception import ConfigException
-
-    configuration = Configuration()
     paths = kubeconfig_paths(options.kubeconfig)
     if not paths and not options.server:
         if os.environ.get("KUBERNETES_SERVICE_HOST") and not options.context:
-            return _in_cluster(configuration, options)
+            return _in_cluster(options)
         raise KubeError(
             "no kubeconfig found (looked at KUBECONFIG and ~/.kube/config) and not running in a "
             "cluster; pass --kubeconfig or set KUBECONFIG (or --server)"
@@ -235,14 +239,32 @@ def resolve_config(options: KubeOptions) -> ResolvedConfig:
     if not str(cluster["server"]).startswith("https"):
         user = {}  # client-go sends no credentials over plain http (IsConfigTransportTLS)
     context_name = context_name or "(flags)"
+    from kubectl_pullsecret.cluster import transport
+
+    if transport.usable_here(cluster, user):
+        chosen = transport.build(cluster, user, user_name, context_name)
+    else:
+        chosen = _through_the_kubernetes_client(cluster, user, context_name)
+    namespace = options.namespace or context.get("namespace") or "default"
+    return ResolvedConfig(
+        chosen, namespace, context_name, *_who(options, user_name), impersonation, cluster, user
+    )
+
+
+def _through_the_kubernetes_client(
+    cluster: dict[str, Any], user: dict[str, Any], context_name: str
+) -> Transport:
+    """Auth providers and SOCKS proxies, as the kubernetes client loads them."""
+    from kubernetes.client import Configuration
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.kube_config import KubeConfigLoader
+
     single = {
         "clusters": [{"name": "cluster", "cluster": cluster}],
         "users": [{"name": "user", "user": user}],
         "contexts": [{"name": context_name, "context": {"cluster": "cluster", "user": "user"}}],
     }
-
-    from kubernetes.config.kube_config import KubeConfigLoader
-
+    configuration = Configuration()
     try:
         # No config_persister: refreshed tokens are never written back to the user's files.
         loader = KubeConfigLoader(config_dict=single, active_context=context_name)
@@ -255,10 +277,9 @@ def resolve_config(options: KubeOptions) -> ResolvedConfig:
         raise KubeError(
             f"kubeconfig (context {context_name}): {exc.strerror}: {exc.filename}"
         ) from None
-    namespace = options.namespace or context.get("namespace") or "default"
-    return ResolvedConfig(
-        configuration, namespace, context_name, *_who(options, user_name), impersonation
-    )
+    from kubectl_pullsecret.cluster.transport import from_configuration
+
+    return from_configuration(configuration)
 
 
 def _entry(items: list[dict[str, Any]], kind: str, name: str, required: bool) -> dict[str, Any]:
@@ -390,6 +411,11 @@ def _usable_auth(user: dict[str, Any], user_name: str) -> None:
     if user.get("token") or user.get("username"):
         user.pop("exec", None)
         user.pop("auth-provider", None)
+    if user.get("exec") and user.get("auth-provider"):
+        raise KubeError(
+            f'user "{user_name}" has both an exec plugin and an auth provider; kubectl refuses '
+            "that too: keep one"
+        )
     if user.get("client-certificate") or user.get("client-certificate-data"):
         user.pop("exec", None)
 
@@ -436,10 +462,12 @@ def _who(options: KubeOptions, user_name: str) -> tuple[str, str]:
     return user_name, f'user "{user_name}"'
 
 
-def _in_cluster(configuration: Any, options: KubeOptions) -> ResolvedConfig:
+def _in_cluster(options: KubeOptions) -> ResolvedConfig:
+    from kubernetes.client import Configuration
     from kubernetes.config.config_exception import ConfigException
     from kubernetes.config.incluster_config import InClusterConfigLoader
 
+    configuration = Configuration()
     try:
         InClusterConfigLoader(
             token_filename=str(SERVICE_ACCOUNT_DIR / "token"),
@@ -464,8 +492,10 @@ def _in_cluster(configuration: Any, options: KubeOptions) -> ResolvedConfig:
         )
     except OSError:
         namespace = options.namespace or "default"
+    from kubectl_pullsecret.cluster.transport import from_configuration
+
     return ResolvedConfig(
-        configuration,
+        from_configuration(configuration),
         namespace,
         "in-cluster",
         *_who(options, "serviceaccount"),

@@ -6,11 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from kubectl_pullsecret.cluster.client import KubeClient
-from kubectl_pullsecret.cluster.gather import Gatherer, fetch_secrets
+from kubectl_pullsecret.cluster.gather.check import fetch_secrets
+from kubectl_pullsecret.cluster.gather.core import ClusterReader, Scope
 from kubectl_pullsecret.cluster.kubeconfig import KubeOptions
 from kubectl_pullsecret.cluster.manifests import decode_credentials_file, sensitive_file_values
 from kubectl_pullsecret.cluster.objects import key_secrets
-from kubectl_pullsecret.commands.diagnose import log_stats
 from kubectl_pullsecret.commands.verify import VerifyRequest, blocks_every_pull, verify
 from kubectl_pullsecret.errors import CommandError
 from kubectl_pullsecret.kubelet.pod import SecretFetch, SecretStatus
@@ -32,14 +32,10 @@ def check(
     """Sources in the kubelet's order: cluster secrets (--secret), then files (--file)."""
     sources: list[tuple[str, SecretFetch]] = []
     if secrets:
-        client = KubeClient(connection)
-        try:
-            fetched, sensitive = fetch_secrets(client, client.namespace, secrets)
-            rules = rules or Gatherer(client).server_rules()
-        finally:
-            log_stats(client)
-            client.close()
-        remember(sensitive)
+        with KubeClient(connection) as client:
+            reader = ClusterReader(client, Scope(client.namespace))
+            fetched = fetch_secrets(reader, secrets)
+            rules = rules or reader.kubelets.server()
         sources.extend((f"secret/{name}", fetch) for name, fetch in fetched)
     for path in files:
         try:

@@ -20,7 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ from kubectl_pullsecret.cluster.errors import KubeError
 from kubectl_pullsecret.cluster.kubeconfig import KubeOptions
 from kubectl_pullsecret.cluster.objects import pod_facts
 from kubectl_pullsecret.cluster.workloads import Target
-from kubectl_pullsecret.commands.diagnose import Diagnosis, diagnose
+from kubectl_pullsecret.commands.diagnose import DiagnoseRequest, Diagnosis, diagnose
 from kubectl_pullsecret.kubelet.backoff import (
     INITIAL_BACKOFF_SECONDS,
     MAX_RETRY_GAP_SECONDS,
@@ -214,6 +214,21 @@ def _watch(
             watching = False
 
 
+def _diagnosed(
+    connection: KubeOptions, request: DiagnoseRequest, verify: VerifyRequest | None
+) -> Diagnosis:
+    """One cluster's diagnosis, the registries asked when asked."""
+    with KubeClient(connection) as client:
+        diagnosis = diagnose(client, request)
+    if verify is None:
+        return diagnosis
+    from kubectl_pullsecret.commands.verify import verified_reports
+
+    return Diagnosis(
+        verified_reports(verify, diagnosis.reports), diagnosis.warnings, diagnosis.namespace
+    )
+
+
 def follow(
     connection: KubeOptions,
     target: Target,
@@ -226,7 +241,8 @@ def follow(
 ) -> FollowResult:
     """Diagnose, follow each failing container through the kubelet's next attempt (at most
     `wait_seconds`), then diagnose again with the attempts seen."""
-    first = diagnose(connection, target, all_namespaces, selector, verify, expiry)
+    request = DiagnoseRequest(target, all_namespaces, selector, expiry)
+    first = _diagnosed(connection, request, verify)
     followed = followed_from(first.reports)
     if not followed:
         return FollowResult(first, None)
@@ -244,7 +260,7 @@ def follow(
     for f in followed:
         if f.seen is not None:
             seen.setdefault(f.key, {})[(f.report.kind, f.report.container)] = f.seen
-    fresh = diagnose(connection, target, all_namespaces, selector, verify, expiry, seen)
+    fresh = _diagnosed(connection, replace(request, seen=seen), verify)
     return FollowResult(first, fresh, followed, [f for f in followed if not f.done])
 
 
@@ -291,6 +307,7 @@ def _wait(
     finally:
         stop.set()
         log.debug("%d API requests while following", client.stats.requests)
+        client.close()
 
 
 def _outcome(f: Followed) -> str:

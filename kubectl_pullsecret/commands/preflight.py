@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from kubectl_pullsecret.cluster.client import KubeClient
 from kubectl_pullsecret.cluster.errors import KubeError
-from kubectl_pullsecret.cluster.gather import Gatherer
+from kubectl_pullsecret.cluster.gather.core import ClusterReader, Scope
 from kubectl_pullsecret.cluster.kubeconfig import KubeOptions, default_namespace
 from kubectl_pullsecret.cluster.manifests import (
     decode_credentials_file,
@@ -28,6 +28,7 @@ from kubectl_pullsecret.cluster.objects import (
 )
 from kubectl_pullsecret.cluster.workloads import BY_KIND, POD, WITHOUT_POD_TEMPLATE
 from kubectl_pullsecret.commands.verify import VerifyRequest, verified_reports
+from kubectl_pullsecret.english import counted
 from kubectl_pullsecret.errors import CommandError
 from kubectl_pullsecret.kubelet.admission import ServiceAccountFacts, admitted_pull_secrets
 from kubectl_pullsecret.kubelet.docker_config import DecodedSecret
@@ -164,7 +165,7 @@ class _Cluster:
 
     def __init__(self, connection: KubeOptions, offline: bool, warnings: list[str]) -> None:
         self.warnings = warnings
-        self.gatherer: Gatherer | None = None
+        self.reader: ClusterReader | None = None
         self.client: KubeClient | None = None
         if offline:
             return
@@ -173,61 +174,53 @@ class _Cluster:
         except KubeError as exc:
             self._lost(exc)
             return
-        self.gatherer = Gatherer(self.client)
+        self.reader = ClusterReader(self.client, Scope(self.client.namespace))
 
     def _lost(self, exc: Exception) -> None:
         self.warnings.append(
             f"the cluster is not read ({exc}); secrets and ServiceAccounts not in the input or "
             "--file count as missing (pass --offline to say so)"
         )
-        self.gatherer = None
+        self.reader = None
 
     def accounts(self, wanted: set[Key]) -> dict[Key, ServiceAccountFacts]:
-        if self.gatherer is None or not wanted:
+        if self.reader is None or not wanted:
             return {}
         try:
-            return self.gatherer.service_accounts(
-                wanted, all_namespaces=len({n for n, _ in wanted}) > 1
-            )
+            return self.reader.service_accounts(wanted)
         except KubeError as exc:
             self._lost(exc)
             return {}
 
     def secrets(self, wanted: set[Key]) -> dict[Key, SecretFetch]:
-        if self.gatherer is None or not wanted:
+        if self.reader is None or not wanted:
             return {}
         try:
-            found = self.gatherer.secrets(wanted, all_namespaces=len({n for n, _ in wanted}) > 1)
+            found = self.reader.secrets.named(wanted)
         except KubeError as exc:
             self._lost(exc)
             return {}
-        remember(self.gatherer.sensitive)
         return {k: f for k, f in found.items() if f.status is not SecretStatus.MISSING}
 
     def elsewhere(self, name: str, namespace: str) -> tuple[tuple[str, ...], str, bool]:
-        if self.gatherer is None:
+        if self.reader is None:
             return (), "", False
         try:
-            found, could_look = self.gatherer.secrets_elsewhere(name, namespace)
+            found, could_look = self.reader.secrets.elsewhere(name, namespace)
         except KubeError:
             return (), "", False
         return tuple(ns for ns, _ in found), (found[0][1] if found else ""), not could_look
 
     def server_rules(self) -> KubeletRules:
-        if self.gatherer is None:
+        if self.reader is None:
             return rules_for()
         try:
-            return self.gatherer.server_rules()
+            return self.reader.kubelets.server()
         except KubeError:
             return rules_for()
 
     def close(self) -> None:
         if self.client is not None:
-            log.debug(
-                "%d API requests, %d bytes read",
-                self.client.stats.requests,
-                self.client.stats.bytes_read,
-            )
             self.client.close()
 
 
@@ -238,7 +231,7 @@ def preflight(connection: KubeOptions, request: PreflightRequest, stdin: IO[byte
         raise CommandError(
             "no Kubernetes objects in the input"
             + (
-                f" ({len(found.warnings)} documents skipped: {found.warnings[0]})"
+                f" ({counted(len(found.warnings), 'document')} skipped: {found.warnings[0]})"
                 if found.warnings
                 else ""
             )
@@ -293,7 +286,7 @@ def _judge(
             if fetch is None:
                 where = (
                     "not in the input"
-                    + (", the cluster" if cluster.gatherer else "")
+                    + (", the cluster" if cluster.reader else "")
                     + (" or --file" if files else "")
                 )
                 fetch = SecretFetch(name, SecretStatus.MISSING, detail=where)

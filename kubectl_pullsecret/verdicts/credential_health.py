@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kubectl_pullsecret.kubelet.docker_config import RegistryEntry, mask_key
+from kubectl_pullsecret.kubelet.docker_config import DecodedSecret, RegistryEntry, mask_key
 from kubectl_pullsecret.kubelet.keyring import GoURLError, normalize_key
 from kubectl_pullsecret.verdicts import catalogue
 from kubectl_pullsecret.verdicts.catalogue import Problem
@@ -137,11 +137,13 @@ def remaining(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class Copy:
-    """Where one account's credential is kept: a secret in a namespace, under a key."""
+    """Where one account's credential is kept: a secret in a namespace of a cluster (its
+    kubeconfig context, in a run over several), under a key."""
 
     namespace: str
     secret: str
     key: str
+    context: str = ""
 
     @property
     def label(self) -> str:
@@ -158,12 +160,14 @@ class Divergence:
 
 
 def diverged(
-    entries: Iterable[tuple[str, str, RegistryEntry]], salt: bytes | None = None
+    entries: Iterable[tuple[str, str, str, RegistryEntry]], salt: bytes | None = None
 ) -> list[Divergence]:
-    """Accounts whose copies disagree, over (namespace, secret, entry) triples."""
+    """Accounts whose copies disagree, over (context, namespace, secret, entry): across the
+    namespaces of a cluster, and across clusters. The salt lives as long as the run, in
+    memory: a fingerprint is never shown, and no two runs' fingerprints can be compared."""
     salt = salt if salt is not None else secrets.token_bytes(32)
     accounts: dict[tuple[str, str], dict[bytes, list[Copy]]] = {}
-    for namespace, secret, entry in entries:
+    for context, namespace, secret, entry in entries:
         if not entry.username:
             continue
         try:
@@ -174,17 +178,17 @@ def diverged(
             salt, entry.password.encode("utf-8", "surrogateescape"), hashlib.sha256
         ).digest()
         accounts.setdefault((registry, entry.username), {}).setdefault(fingerprint, []).append(
-            Copy(namespace, secret, entry.key)
+            Copy(namespace, secret, entry.key, context)
         )
     found = []
     for (registry, username), versions in sorted(accounts.items()):
         if len(versions) > 1:
             groups = sorted(
                 (
-                    tuple(sorted(set(copies), key=lambda c: (c.namespace, c.secret)))
+                    tuple(sorted(set(copies), key=lambda c: (c.context, c.namespace, c.secret)))
                     for copies in versions.values()
                 ),
-                key=lambda g: (-len(g), g[0].namespace, g[0].secret),
+                key=lambda g: (-len(g), g[0].context, g[0].namespace, g[0].secret),
             )
             found.append(Divergence(registry, username, tuple(groups)))
     return found
@@ -233,18 +237,88 @@ def expiry_problems(
     return problems
 
 
+# Beyond this many clusters, the copies holding the most common password are counted, not
+# named: the odd ones out are always named in full.
+MAX_NAMED_CLUSTERS = 5
+
+
+def _where(copies: tuple[Copy, ...], name_all: bool) -> str:
+    """`shop/regcred, search/pull`; over several clusters, the clusters of each copy:
+    `shop/regcred in prod-eu, prod-us`."""
+    by_label: dict[str, list[str]] = {}
+    for copy in copies:
+        by_label.setdefault(copy.label, []).append(copy.context)
+    parts = []
+    for label, contexts in by_label.items():
+        named = [c for c in dict.fromkeys(contexts) if c]
+        if not named:
+            parts.append(label)
+        elif name_all or len(named) <= MAX_NAMED_CLUSTERS:
+            parts.append(f"{label} in {', '.join(named)}")
+        else:
+            shown = ", ".join(named[:MAX_NAMED_CLUSTERS])
+            parts.append(f"{label} in {shown} and {len(named) - MAX_NAMED_CLUSTERS} more clusters")
+    return ", ".join(parts)
+
+
 def divergence_problem(divergence: Divergence) -> Problem:
     versions = "; ".join(
-        f"{', '.join(c.label for c in copies)} ({'one' if len(copies) == 1 else len(copies)} "
+        f"{_where(copies, name_all=i > 0)} ({'one' if len(copies) == 1 else len(copies)} "
         f"holding password {chr(ord('A') + i)})"
         for i, copies in enumerate(divergence.versions)
     )
     first = divergence.versions[0][0]
+    context = f" --context {first.context}" if first.context else ""
     return catalogue.credentials_diverged(
         divergence.registry,
         divergence.username,
         versions,
         "find the copy the registry accepts (kubectl pullsecret show SECRET -n NS --verify, or "
-        f"kubectl pullsecret check IMAGE --secret {first.secret} -n {first.namespace} --verify) "
-        "and write its password into the others",
+        f"kubectl pullsecret check IMAGE --secret {first.secret} -n {first.namespace}{context} "
+        "--verify) and write its password into the others",
     )
+
+
+def problems_by_copy(
+    entries: Iterable[tuple[str, str, str, RegistryEntry]],
+) -> dict[tuple[str, str, str], list[Problem]]:
+    """CredentialsDiverged for every (context, namespace, secret) holding a copy that differs."""
+    found: dict[tuple[str, str, str], list[Problem]] = {}
+    for divergence in diverged(entries):
+        problem = divergence_problem(divergence)
+        for copy in dict.fromkeys(c for version in divergence.versions for c in version):
+            where = (copy.context, copy.namespace, copy.secret)
+            if problem not in found.setdefault(where, []):
+                found[where].append(problem)
+    return found
+
+
+# --- expiry over many secrets -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expiring:
+    """A credential that has ended, or ends within the warning window."""
+
+    context: str
+    namespace: str
+    secret: str
+    key: str  # as written, its userinfo masked
+    username: str
+    what: str
+    expires_at: float
+
+
+def expiring(
+    secrets_: Iterable[tuple[str, str, str, DecodedSecret]], policy: ExpiryPolicy
+) -> list[Expiring]:
+    """Over (context, namespace, name, decoded): the credentials that ended or end within the
+    window, the soonest first."""
+    found = [
+        Expiring(context, namespace, name, mask_key(e.key), e.username, x.what, x.expires_at)
+        for context, namespace, name, decoded in secrets_
+        for e in decoded.entries
+        for x in credential_expiry(e.username, e.password, e.tokens)
+        if x.expires_at is not None and x.expires_at <= policy.now + policy.window
+    ]
+    return sorted(found, key=lambda x: (x.expires_at, x.context, x.namespace, x.secret))

@@ -68,6 +68,8 @@ def test_kubectl_completes_pods_secrets_and_namespaces_from_the_cluster(
         run_plugin, kubeconfig, "diagnose", "pod", "-n", namespace[:6]
     )
     assert kubectl_complete(run_plugin, kubeconfig, "di") == ["diagnose"]
+    for flag in ("--context", "--contexts"):
+        assert kubectl_complete(run_plugin, kubeconfig, "audit", flag, "") == ["realcluster-admin"]
 
 
 def test_completion_honours_every_connection_flag(  # type: ignore[no-untyped-def]

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl_pullsecret.cluster.client import KubeClient
-from kubectl_pullsecret.cluster.gather import Gatherer
+from kubectl_pullsecret.cluster.gather.core import ClusterReader, Scope
+from kubectl_pullsecret.cluster.gather.diagnose import DiagnosisReader
 from kubectl_pullsecret.cluster.kubeconfig import KubeOptions
 from tests.support.control_plane import Cluster
 
@@ -38,6 +39,6 @@ def test_only_pull_warnings_are_read_and_unrelated_ones_never_leave_the_server(
         return page
 
     client.get = recording_get  # type: ignore[method-assign]
-    events = Gatherer(client).pull_events(namespace)
+    events = DiagnosisReader(ClusterReader(client, Scope(namespace))).pull_events()
     assert [(e["reason"], e["type"]) for e in events] == [("Failed", "Warning")]
     assert served == ["Failed"], "the server should have left out every unrelated Warning"

@@ -80,3 +80,31 @@ def test_without_the_right_to_read_nodes_the_servers_version_is_assumed(
     assert sources == {"server"}
     # Said once, however many nodes could not be read.
     assert result.stderr.count("cannot read nodes (forbidden: get nodes)") == 1, result.stderr
+
+
+def test_troubled_pods_on_many_nodes_read_the_nodes_in_one_list(
+    run_plugin: PluginRunner, cluster: Cluster, namespace: str
+) -> None:
+    """Beyond a few nodes, one list of the nodes (from the watch cache) instead of a GET each."""
+    names = [f"{namespace}-n{i:02d}" for i in range(12)]
+    kubelets = {name: f"v1.{21 + i % 13}.0" for i, name in enumerate(names)}
+    try:
+        for name in names:
+            cluster.rest.post("/api/v1/nodes", {"metadata": {"name": name}})
+            info = {
+                "kubeletVersion": kubelets[name],
+                "containerRuntimeVersion": "containerd://1.7.0",
+            }
+            cluster.rest.merge_patch(f"/api/v1/nodes/{name}/status", {"status": {"nodeInfo": info}})
+            pod = f"on-{name[-3:]}"
+            cluster.create_pod(namespace, pod, [("app", IMAGE)], node_name=name)
+            cluster.simulate_pull_failure(namespace, pod, "app", IMAGE, RUNTIME_404)
+        result = run_plugin("diagnose", "pod", "-n", namespace, "-o", "json", "--debug")
+    finally:
+        for name in names:
+            cluster.rest.request("DELETE", f"/api/v1/nodes/{name}")
+    assert result.returncode == 1, result.stderr
+    assumed = {i["pod"]: i["kubelet"]["kubeletVersion"] for i in json.loads(result.stdout)["items"]}
+    assert assumed == {f"on-{name[-3:]}": kubelets[name] for name in names}
+    node_reads = re.findall(r"GET (/api/v1/nodes\S*) -> 200", result.stderr)
+    assert len(node_reads) == 1 and node_reads[0].startswith("/api/v1/nodes?"), node_reads

@@ -61,22 +61,22 @@ def resolve(path: Path | None, **flags: Any) -> ResolvedConfig:
 
 
 def bearer(resolved: ResolvedConfig) -> str | None:
-    return resolved.configuration.api_key.get("BearerToken")
+    return resolved.transport.auth(False).get("authorization")
 
 
 def test_server_and_token_override_the_kubeconfig(tmp_path: Path, pki: dict[str, Path]) -> None:
     path = kubeconfig(tmp_path, {"certificate-authority": str(pki["ca"])}, {"token": "kc-token"})
     resolved = resolve(path, server="https://10.0.0.1:6443", token="flag-token")
-    assert resolved.configuration.host == "https://10.0.0.1:6443"
+    assert resolved.transport.host == "https://10.0.0.1:6443"
     assert bearer(resolved) == "Bearer flag-token"
-    assert resolved.configuration.ssl_ca_cert == str(pki["ca"])  # the rest of the cluster stays
+    assert resolved.cluster_entry["certificate-authority"] == str(pki["ca"])  # the rest stays
     assert (resolved.user, resolved.credentials) == ("(--token)", "the --token")
     assert bearer(resolve(path)) == "Bearer kc-token"
 
 
 def test_server_without_any_kubeconfig(pki: dict[str, Path]) -> None:
     resolved = resolve(None, server=SERVER, token="t0k3n", certificate_authority=str(pki["ca"]))
-    assert resolved.configuration.host == SERVER
+    assert resolved.transport.host == SERVER
     assert bearer(resolved) == "Bearer t0k3n"
     assert resolved.namespace == "default"
     with pytest.raises(KubeError, match="no kubeconfig found"):
@@ -85,23 +85,25 @@ def test_server_without_any_kubeconfig(pki: dict[str, Path]) -> None:
 
 def test_server_clears_the_kubeconfig_tls_server_name(tmp_path: Path) -> None:
     path = kubeconfig(tmp_path, {"tls-server-name": "kc.example"}, {})
-    assert resolve(path).configuration.tls_server_name == "kc.example"
-    assert not resolve(path, server=SERVER).configuration.tls_server_name
+    assert resolve(path).cluster_entry["tls-server-name"] == "kc.example"
+    assert "tls-server-name" not in resolve(path, server=SERVER).cluster_entry
     resolved = resolve(path, server=SERVER, tls_server_name="flag.example")
-    assert resolved.configuration.tls_server_name == "flag.example"
+    assert resolved.cluster_entry["tls-server-name"] == "flag.example"
 
 
 def test_trust_flags_replace_the_kubeconfig_trust(tmp_path: Path, pki: dict[str, Path]) -> None:
     data = base64.b64encode(pki["ca"].read_bytes()).decode()
     path = kubeconfig(tmp_path, {"certificate-authority-data": data}, {})
     resolved = resolve(path, insecure_skip_tls_verify=True)  # the kubeconfig CA goes with it
-    assert resolved.configuration.verify_ssl is False and resolved.configuration.ssl_ca_cert is None
+    assert resolved.transport.verify is False
+    assert not {k for k in resolved.cluster_entry if k.startswith("certificate-authority")}
     resolved = resolve(path, certificate_authority=str(pki["ca"]))
-    assert resolved.configuration.ssl_ca_cert == str(pki["ca"])
+    assert resolved.cluster_entry["certificate-authority"] == str(pki["ca"])
+    assert "certificate-authority-data" not in resolved.cluster_entry
 
     insecure = kubeconfig(tmp_path, {"insecure-skip-tls-verify": True}, {})
     resolved = resolve(insecure, certificate_authority=str(pki["ca"]))
-    assert resolved.configuration.verify_ssl is True  # --certificate-authority ends insecure
+    assert resolved.transport.verify is True  # --certificate-authority ends insecure
 
 
 def test_token_replaces_exec_plugins_and_auth_providers(tmp_path: Path) -> None:
@@ -149,15 +151,16 @@ def test_client_certificate_flags_replace_inline_data(tmp_path: Path, pki: dict[
         client_certificate=str(pki["cert"]),
         client_key=str(pki["key"]),
     )
-    assert resolved.configuration.cert_file == str(pki["cert"])
-    assert resolved.configuration.key_file == str(pki["key"])
+    assert resolved.user_entry["client-certificate"] == str(pki["cert"])
+    assert resolved.user_entry["client-key"] == str(pki["key"])
+    assert "client-certificate-data" not in resolved.user_entry
     assert resolved.credentials == "the --client-certificate"
 
 
 def test_plain_http_carries_no_credentials(tmp_path: Path) -> None:
     """client-go reads a server without a scheme as http, and sends no credentials over it."""
     resolved = resolve(kubeconfig(tmp_path, {}, {"token": "kc-token"}), server="127.0.0.1:8080")
-    assert resolved.configuration.host == "http://127.0.0.1:8080"
+    assert resolved.transport.host == "http://127.0.0.1:8080"
     assert bearer(resolved) is None
 
 
@@ -181,7 +184,7 @@ def test_impersonation_from_kubeconfig_then_flags(tmp_path: Path) -> None:
         ("Impersonate-Group", "b"),
         ("Impersonate-Extra-reason%2Fwhy", "audit me"),  # client-go's headerKeyEscape
     ]
-    assert resolved.impersonation.describe() == '"jane" in group(s) "a", "b" with uid "7"'
+    assert resolved.impersonation.describe() == '"jane" in groups "a", "b" with uid "7"'
     assert resolve(kubeconfig(tmp_path, {}, {"token": "t"})).impersonation is None
 
 

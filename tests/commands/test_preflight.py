@@ -443,7 +443,7 @@ def test_junit_for_ci(run_plugin: PluginRunner, tmp_path: Path) -> None:
         ("", "no Kubernetes objects in the input"),
         (
             "a: [1, 2\n",
-            "no Kubernetes objects in the input (1 documents skipped: standard input: not YAML",
+            "no Kubernetes objects in the input (1 document skipped: standard input: not YAML",
         ),
     ],
 )

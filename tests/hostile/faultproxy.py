@@ -68,7 +68,8 @@ class Fault:
     — e.g. a 200 whose body is not JSON), `close` (drop the
     connection before answering), `cut_after` (forward, then drop the connection after that
     many body bytes), `hang_after` (forward, then stall after that many body bytes until the
-    proxy stops). `delay` waits before any of them (or before forwarding). `when` narrows the
+    proxy stops), `trickle` (forward, the body a byte at a time, that many seconds apart).
+    `delay` waits before any of them (or before forwarding). `when` narrows the
     match further; `times` bounds how many requests are hit (None: all).
     """
 
@@ -81,6 +82,7 @@ class Fault:
     close: bool = False
     cut_after: int | None = None
     hang_after: int | None = None
+    trickle: float | None = None
     delay: float = 0.0
     when: Callable[[str, dict[str, str]], bool] | None = None
     times: int | None = None
@@ -132,6 +134,8 @@ class _Server(ThreadingHTTPServer):
     def finish_request(self, request: Any, client_address: Any) -> None:
         # TLS handshakes happen here, in the request's own thread, so that a client that
         # rejects our certificate never stalls the accept loop.
+        if self.proxy.connect_delay:
+            self.proxy._stopped.wait(self.proxy.connect_delay)  # the handshakes' round trips
         context = self.proxy.server_context
         if context is not None:
             try:
@@ -214,6 +218,18 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if fault is not None and fault.trickle is not None:
+            self._answer(status, headers, payload, send=0)
+            for offset in range(len(payload)):
+                try:
+                    self.wfile.write(payload[offset : offset + 1])
+                    self.wfile.flush()
+                except OSError:
+                    break
+                if proxy._stopped.wait(fault.trickle):
+                    break
+            self.close_connection = True
+            return
         if fault is not None and fault.hang_after is not None:
             self._answer(status, headers, payload, send=fault.hang_after)
             proxy._stopped.wait(proxy.hang_limit)
@@ -241,7 +257,8 @@ class FaultProxy:
 
     `page_limit` rewrites every `limit=` so that a few objects span several pages;
     `watch_cache=False` answers like an apiserver without its watch cache, which paginates
-    resourceVersion=0 lists too.
+    resourceVersion=0 lists too; `connect_delay` holds each new connection that long before
+    its TLS handshake (a distant server's TCP and TLS round trips).
     """
 
     def __init__(
@@ -253,8 +270,10 @@ class FaultProxy:
         page_limit: int | None = None,
         watch_cache: bool = True,
         hang_limit: float = 60.0,
+        connect_delay: float = 0.0,
     ) -> None:
         self.upstream = upstream.rstrip("/")
+        self.connect_delay = connect_delay
         self.page_limit = page_limit
         self.watch_cache = watch_cache
         self.hang_limit = hang_limit
@@ -264,7 +283,11 @@ class FaultProxy:
         self._stopped = threading.Event()
         self._sockets: set[Any] = set()
         self._pool = urllib3.PoolManager(
-            cert_reqs="CERT_REQUIRED", ca_certs=str(upstream_ca), retries=False, timeout=30.0
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=str(upstream_ca),
+            retries=False,
+            timeout=30.0,
+            maxsize=16,  # clients send several requests at once: reuse as many connections
         )
         self._tmp = tempfile.TemporaryDirectory(prefix="faultproxy-")
         self.ca_file: Path | None = None

@@ -566,6 +566,20 @@ def test_slow_headers_hit_the_request_timeout(
     assert elapsed < TIMEOUT_S + SLACK_S, f"took {elapsed:.1f} s"
 
 
+def test_a_body_that_trickles_is_cut_at_the_request_timeout(
+    hrun: PluginRunner, proxy: FaultProxy, via_proxy: Path
+) -> None:
+    """Each byte comes before the socket's timeout, so only a bound on the whole request, as
+    kubectl's --request-timeout is, ends it."""
+    proxy.add(Fault(r"/pods/p0$", trickle=0.2))
+    started = time.monotonic()
+    result = run_cli(
+        hrun, "diagnose", "pod", "p0", "--request-timeout", TIMEOUT, kubeconfig=via_proxy
+    )
+    assert_one_error_line(result, "did not arrive within --request-timeout")
+    assert time.monotonic() - started < TIMEOUT_S + SLACK_S
+
+
 def test_connection_cut_mid_body_is_retried_then_reported(
     hrun: PluginRunner, proxy: FaultProxy, via_proxy: Path
 ) -> None:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kubectl_pullsecret.kubelet.docker_config import RegistryEntry, decode_secret
+from kubectl_pullsecret.kubelet.docker_config import DecodedSecret, RegistryEntry, decode_secret
 from kubectl_pullsecret.verdicts.catalogue import Code, Severity
 from kubectl_pullsecret.verdicts.credential_health import (
     ExpiryPolicy,
@@ -16,8 +16,10 @@ from kubectl_pullsecret.verdicts.credential_health import (
     diverged,
     divergence_problem,
     ecr_expiry,
+    expiring,
     expiry_problems,
     jwt_expiry,
+    problems_by_copy,
     remaining,
 )
 from kubectl_pullsecret.verdicts.secret import view_secret
@@ -131,11 +133,11 @@ def entry(key: str, user: str, password: str) -> RegistryEntry:
 
 def test_drift_names_the_copies_by_fingerprint_not_by_value() -> None:
     copies = [
-        ("shop", "regcred", entry("https://r.io/v1/", "robot", "Old-pw-1")),
-        ("billing", "regcred", entry("r.io", "robot", "New-pw-2")),
-        ("search", "pull", entry("r.io", "robot", "New-pw-2")),
-        ("search", "other", entry("r.io", "human", "Whatever-3")),
-        ("search", "quay", entry("quay.io", "robot", "Old-pw-1")),
+        ("", "shop", "regcred", entry("https://r.io/v1/", "robot", "Old-pw-1")),
+        ("", "billing", "regcred", entry("r.io", "robot", "New-pw-2")),
+        ("", "search", "pull", entry("r.io", "robot", "New-pw-2")),
+        ("", "search", "other", entry("r.io", "human", "Whatever-3")),
+        ("", "search", "quay", entry("quay.io", "robot", "Old-pw-1")),
     ]
     (divergence,) = diverged(copies, salt=b"s" * 32)
     assert (divergence.registry, divergence.username) == ("r.io", "robot")
@@ -154,3 +156,60 @@ def test_drift_names_the_copies_by_fingerprint_not_by_value() -> None:
     # One account, one password: no finding; and salts differ between runs.
     assert diverged(copies[1:3]) == []
     assert diverged(copies) == diverged(copies)  # the result does not depend on the salt
+
+
+def test_drift_across_clusters_names_the_clusters_that_hold_the_odd_copy() -> None:
+    """200 clusters share an account; 3 kept the old password. The odd ones out are named in
+    full, the common copy is counted past a few clusters, and no password shows."""
+    fleet = [f"prod-{i:03d}" for i in range(200)]
+    stale = {"prod-007", "prod-042", "prod-199"}
+    copies = [
+        (c, "shop", "regcred", entry("r.io", "robot", "Old-pw-1" if c in stale else "New-pw-2"))
+        for c in fleet
+    ]
+    (divergence,) = diverged(copies)
+    assert [len(v) for v in divergence.versions] == [197, 3]
+    problem = divergence_problem(divergence)
+    assert (
+        "shop/regcred in prod-000, prod-001, prod-002, prod-003, prod-004 and 192 more clusters "
+        "(197 holding password A); shop/regcred in prod-007, prod-042, prod-199 (3 holding "
+        "password B)" in problem.message
+    )
+    assert "--context prod-000" in problem.hint
+    for secret in ("Old-pw-1", "New-pw-2"):
+        assert secret not in problem.message + problem.hint
+    # The copies of each cluster carry the finding; equal copies in other clusters do not.
+    found = problems_by_copy((c, ns, name, e) for c, ns, name, e in copies)
+    assert set(found) == {(c, "shop", "regcred") for c in fleet}
+    same = [(c, "shop", "regcred", entry("r.io", "robot", "Same-pw-3")) for c in fleet[:3]]
+    assert problems_by_copy(same) == {}
+
+
+def test_expiring_credentials_over_many_clusters_come_soonest_first() -> None:
+    now = time.time()
+    policy = ExpiryPolicy(now, window=24 * 3600)
+
+    def secret(password: str) -> DecodedSecret:
+        return DecodedSecret(
+            "kubernetes.io/dockerconfigjson",
+            ".dockerconfigjson",
+            True,
+            (RegistryEntry("r.io", "ci", password),),
+        )
+
+    dated = expiring(
+        [
+            ("prod", "shop", "later", secret(jwt(expires_in=3 * 3600))),
+            ("stage", "shop", "gone", secret(jwt(expires_in=-600))),
+            ("prod", "shop", "far", secret(jwt(expires_in=30 * 86400))),
+            ("dev", "shop", "plain", secret("Not-a-token-1")),
+            ("dev", "web", "soon", secret(jwt(expires_in=600))),
+        ],
+        policy,
+    )
+    assert [(x.context, x.secret) for x in dated] == [
+        ("stage", "gone"),
+        ("dev", "soon"),
+        ("prod", "later"),
+    ]
+    assert dated[0].expires_at < now < dated[1].expires_at

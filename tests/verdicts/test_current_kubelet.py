@@ -4,7 +4,7 @@ each rule's source is named where the rule lives."""
 
 from __future__ import annotations
 
-from kubectl_pullsecret.cluster.gather import node_image_names
+from kubectl_pullsecret.cluster.gather.kubelets import node_image_names
 from kubectl_pullsecret.kubelet.image_cache import on_node
 from kubectl_pullsecret.kubelet.image_ref import parse_image
 from kubectl_pullsecret.kubelet.messages import credentials_sent, pull_attempts
