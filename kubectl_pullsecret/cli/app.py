@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from kubectl_pullsecret.commands.verify import VerifyRequest
     from kubectl_pullsecret.kubelet.versions import KubeletRules
     from kubectl_pullsecret.verdicts.catalogue import Problem
-    from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
+    from kubectl_pullsecret.verdicts.expiry import ExpiryPolicy
 
 PROG = "kubectl pullsecret"
 # `--wait` alone: commands.follow.DEFAULT_WAIT_SECONDS, written here to keep start-up light.
@@ -160,7 +160,7 @@ def _verify_request(
 def _expiry(window: str) -> ExpiryPolicy:
     import time
 
-    from kubectl_pullsecret.verdicts.credential_health import ExpiryPolicy
+    from kubectl_pullsecret.verdicts.expiry import ExpiryPolicy
 
     return ExpiryPolicy(time.time(), parse_duration(window, "--expiry-warning"))
 

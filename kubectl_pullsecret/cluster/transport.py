@@ -52,25 +52,85 @@ def usable_here(cluster: dict[str, Any], user: dict[str, Any]) -> bool:
 
 def proxy_for(cluster: dict[str, Any]) -> str:
     """The proxy requests to the server go through ("" for none): the cluster's proxy-url,
-    else the environment's (HTTPS_PROXY or HTTP_PROXY by the server's scheme, NO_PROXY), as
-    client-go's ProxyFromEnvironment reads it, which never proxies localhost or a loopback
-    address."""
+    else the environment's, as client-go's ProxyFromEnvironment reads it
+    (golang.org/x/net/http/httpproxy): HTTPS_PROXY or HTTP_PROXY by the server's scheme (the
+    upper-case name first), never for localhost or a loopback address, nor for a NO_PROXY
+    entry (`*`, a host and its subdomains, `.domain`, an IP, a CIDR, each optionally with a
+    port)."""
     if cluster.get("proxy-url"):
         return str(cluster["proxy-url"])
-    import ipaddress
-    import urllib.request
     from urllib.parse import urlsplit
 
     server = urlsplit(str(cluster.get("server") or ""))
-    proxies = urllib.request.getproxies_environment()
-    proxy = proxies.get(server.scheme, "")
-    host = server.hostname or ""
-    if not proxy or host == "localhost":
+    name = "HTTPS_PROXY" if server.scheme == "https" else "HTTP_PROXY"
+    proxy = _environment(name)
+    host = (server.hostname or "").lower()
+    if not proxy or host == "localhost" or _loopback(host):
         return ""
-    with contextlib.suppress(ValueError):
-        if ipaddress.ip_address(host).is_loopback:
-            return ""
-    return "" if urllib.request.proxy_bypass_environment(host, proxies) else proxy
+    port = server.port or (443 if server.scheme == "https" else 80)
+    if _no_proxy(host, port, _environment("NO_PROXY")):
+        return ""
+    return proxy if "://" in proxy else f"http://{proxy}"
+
+
+def _environment(name: str) -> str:
+    return os.environ.get(name) or os.environ.get(name.lower()) or ""
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _no_proxy(host: str, port: int, setting: str) -> bool:
+    """httpproxy's useProxy, inverted: whether NO_PROXY spares this host and port."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    for entry in (e.strip().lower() for e in setting.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        with contextlib.suppress(ValueError):
+            if "/" in entry:
+                if address is not None and address in ipaddress.ip_network(entry, strict=False):
+                    return True
+                continue
+        name, _, entry_port = entry.rpartition(":") if _has_port(entry) else (entry, "", "")
+        if entry_port and entry_port != str(port):
+            continue
+        name = name.strip("[]")
+        try:
+            entry_address = ipaddress.ip_address(name)
+        except ValueError:
+            entry_address = None  # a host name
+        if entry_address is not None:  # an IP entry matches that address only
+            if address == entry_address:
+                return True
+            continue
+        if name.startswith("*."):
+            name = name[1:]
+        if name.startswith("."):
+            if host.endswith(name) or host == name[1:]:
+                return True
+        elif host == name or host.endswith("." + name):
+            return True
+    return False
+
+
+def _has_port(entry: str) -> bool:
+    """`host:port` or `[v6]:port`, not a bare IPv6 address."""
+    if entry.startswith("["):
+        return "]:" in entry
+    return entry.count(":") == 1
 
 
 def build(

@@ -30,6 +30,7 @@ it is only matched here; secrecy.scrub makes it safe before anything quotes it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -150,143 +151,160 @@ def _closed_before_answering(text: str) -> bool:
     return "failed to do request: " in text and text.rstrip().endswith(": EOF")
 
 
+class _LazyPattern:
+    """A regular expression compiled at its first use (start-up pays for none of them)."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> object:
+        if self._compiled is None:
+            self._compiled = re.compile(*self._args)
+        return getattr(self._compiled, name)
+
+
 # Order matters: the first match wins for one error text. Kubelet decoding errors are whole
 # texts; rate limiting, transport and timeout errors can mention "unauthorized" further on.
-_CLASSIFIERS: tuple[tuple[PullError, Callable[[str], object]], ...] = (
-    (
-        PullError.CREDENTIAL_LOOKUP,
-        re.compile(
-            r"illegal base64 data at input byte \d+|unable to parse auth field|"
-            r"^invalid character .* looking for beginning of (?:value|object key string)$|"
-            r"^unexpected end of JSON input$|^json: cannot unmarshal .* into Go .*$",
-            re.S,
-        ).search,
-    ),
-    # pkg/kubelet/images/helpers.go throttledImageService: `pull QPS exceeded` (`.` before 1.x).
-    (PullError.THROTTLED, re.compile(r"\bpull QPS exceeded", re.I).search),
-    # ENOSPC and EDQUOT, whoever wrote the file: containerd's content ingest and snapshotter,
-    # CRI-O's /var/tmp blob copy, dockershim's layer registration.
-    (
-        PullError.NODE_DISK,
-        re.compile(r"no space left on device|disk quota exceeded", re.I).search,
-    ),
-    # containerd core/images handlers.go and image.go, go.podman.io/image manifest lists and
-    # OCI indexes, the docker daemon: an index without the node's platform. Before NOT_FOUND:
-    # containerd wraps it in ErrNotFound (`...: not found`).
-    (
-        PullError.NO_PLATFORM,
-        re.compile(
-            r"no match for (?:current )?platform\b|no matching manifest for \S+ in the manifest "
-            r"list|no image found in (?:image index|manifest list) for architecture|"
-            r"does not match the specified platform",
-            re.I,
-        ).search,
-    ),
-    # containerd core/content helpers.go and core/metadata content.go (`failed commit on ref`,
-    # `failed size validation`, `unexpected commit digest/size`, 2.x `short read`), Go's
-    # io.ErrUnexpectedEOF, go.podman.io/image copy (`Digest did not match`, `happened during
-    # read`), a manifest whose digest is not the one asked for.
-    (
-        PullError.DAMAGED,
-        re.compile(
-            r"failed size validation|unexpected commit (?:digest|size)|failed commit on ref|"
-            r"short read: expected|unexpected EOF|Digest did not match|digest mismatch|"
-            r"does not match (?:the )?(?:provided|expected) (?:manifest )?digest|"
-            r"happened during read|size mismatch|content digest \S+ mismatch",
-            re.I,
-        ).search,
-    ),
-    (
-        PullError.SHORT_NAME,
-        re.compile(
-            r"short-name \S+ did not resolve to an alias|short name mode is enforcing|"
-            r"short-name resolution enforced",
-            re.I,
-        ).search,
-    ),
-    (
-        PullError.SIGNATURE,
-        re.compile(
-            r"SignatureValidationFailed|signature validation failed|Source image rejected|"
-            r"A signature was required|no signature exists",
-            re.I,
-        ).search,
-    ),
-    (
-        PullError.RATE_LIMITED,
-        re.compile(
-            r"toomanyrequests|429 Too Many Requests|too many requests|rate limit", re.I
-        ).search,
-    ),
-    (
-        PullError.MISCONFIGURED,
-        re.compile(
-            r"server gave HTTP response to HTTPS client|"
-            r"Client sent an HTTP request to an HTTPS server",
-            re.I,
-        ).search,
-    ),
-    (PullError.MISCONFIGURED, _bad_request_for_manifest),
-    (PullError.UNREACHABLE, _closed_before_answering),
-    # A 5xx from the registry, its token server or a proxy before them (rate limits, which
-    # some registries send as 503, are matched above). Go's net/http status texts; containerd
-    # `unexpected status ...: 503 Service Unavailable`, CRI-O `received unexpected HTTP status:
-    # 500 Internal Server Error`, older c/image `Invalid status code returned when fetching
-    # blob 504`, the kubelet's `StatusCode: 502`.
-    (
-        PullError.REGISTRY_ERROR,
-        re.compile(
-            r"\b5\d\d (?:Internal Server Error|Bad Gateway|Service (?:Temporarily )?Unavailable|"
-            r"Gateway Time-?out|Not Implemented|HTTP Version Not Supported|Insufficient Storage|"
-            r"Loop Detected|Network Authentication Required|Variant Also Negotiates|"
-            r"Not Extended)\b|"
-            r"(?:status(?: code)?(?: from registry)?|StatusCode)[:=]? ?5\d\d\b|"
-            r"fetching blob 5\d\d\b|"
-            r"\(?HTTP(?: code)? 5\d\d\b",
-            re.I,
-        ).search,
-    ),
-    (
-        PullError.UNREACHABLE,
-        re.compile(
-            r"no such host|i/o timeout|connection refused|x509: |tls: |"
-            r"network is unreachable|no route to host|host is unreachable|TLS handshake timeout|"
-            r"connection reset by peer|server misbehaving|certificate signed by unknown authority|"
-            r"lookup \S+(?: on \S+)?: Try again|Temporary failure in name resolution|"
-            r"connect: connection timed out|registry is unavailable|RegistryUnavailable",
-            re.I,
-        ).search,
-    ),
-    (
-        PullError.TIMEOUT,
-        re.compile(
-            r"context canceled|context deadline exceeded|"
-            r"code = (?:Canceled|DeadlineExceeded) desc",
-            re.I,
-        ).search,
-    ),
-    (
-        PullError.AUTH,
-        re.compile(
-            r"pull access denied|40[13] \(?(?:Unauthorized|Forbidden)|no basic auth credentials|"
-            r"\bunauthorized\b|authentication required|insufficient_scope|"
-            r"requested access to the resource is denied|failed to authorize|denied: |"
-            r"invalid username/password|unauthenticated|"
-            # The status code alone, should a cut text end before its phrase (`401 Unauthor`).
-            r"(?:failed with status code \[[^\]\n]{0,256}\]|request to \S+|unexpected status(?: code "
-            r"\S+)?): 40[13]\b",
-            re.I,
-        ).search,
-    ),
-    (
-        PullError.NOT_FOUND,
-        re.compile(
-            r"manifest unknown|not found|404 Not Found|name unknown|"
-            r"repository name not known to registry",
-            re.I,
-        ).search,
-    ),
-)
+@functools.cache
+def _classifiers() -> tuple[tuple[PullError, Callable[[str], object]], ...]:
+    """Compiled at the first error to classify: a healthy cluster's run never pays for them."""
+    return (
+        (
+            PullError.CREDENTIAL_LOOKUP,
+            re.compile(
+                r"illegal base64 data at input byte \d+|unable to parse auth field|"
+                r"^invalid character .* looking for beginning of (?:value|object key string)$|"
+                r"^unexpected end of JSON input$|^json: cannot unmarshal .* into Go .*$",
+                re.S,
+            ).search,
+        ),
+        # pkg/kubelet/images/helpers.go throttledImageService: `pull QPS exceeded` (`.` before 1.x).
+        (PullError.THROTTLED, re.compile(r"\bpull QPS exceeded", re.I).search),
+        # ENOSPC and EDQUOT, whoever wrote the file: containerd's content ingest and snapshotter,
+        # CRI-O's /var/tmp blob copy, dockershim's layer registration.
+        (
+            PullError.NODE_DISK,
+            re.compile(r"no space left on device|disk quota exceeded", re.I).search,
+        ),
+        # containerd core/images handlers.go and image.go, go.podman.io/image manifest lists and
+        # OCI indexes, the docker daemon: an index without the node's platform. Before NOT_FOUND:
+        # containerd wraps it in ErrNotFound (`...: not found`).
+        (
+            PullError.NO_PLATFORM,
+            re.compile(
+                r"no match for (?:current )?platform\b|no matching manifest for \S+ in the manifest "
+                r"list|no image found in (?:image index|manifest list) for architecture|"
+                r"does not match the specified platform",
+                re.I,
+            ).search,
+        ),
+        # containerd core/content helpers.go and core/metadata content.go (`failed commit on ref`,
+        # `failed size validation`, `unexpected commit digest/size`, 2.x `short read`), Go's
+        # io.ErrUnexpectedEOF, go.podman.io/image copy (`Digest did not match`, `happened during
+        # read`), a manifest whose digest is not the one asked for.
+        (
+            PullError.DAMAGED,
+            re.compile(
+                r"failed size validation|unexpected commit (?:digest|size)|failed commit on ref|"
+                r"short read: expected|unexpected EOF|Digest did not match|digest mismatch|"
+                r"does not match (?:the )?(?:provided|expected) (?:manifest )?digest|"
+                r"happened during read|size mismatch|content digest \S+ mismatch",
+                re.I,
+            ).search,
+        ),
+        (
+            PullError.SHORT_NAME,
+            re.compile(
+                r"short-name \S+ did not resolve to an alias|short name mode is enforcing|"
+                r"short-name resolution enforced",
+                re.I,
+            ).search,
+        ),
+        (
+            PullError.SIGNATURE,
+            re.compile(
+                r"SignatureValidationFailed|signature validation failed|Source image rejected|"
+                r"A signature was required|no signature exists",
+                re.I,
+            ).search,
+        ),
+        (
+            PullError.RATE_LIMITED,
+            re.compile(
+                r"toomanyrequests|429 Too Many Requests|too many requests|rate limit", re.I
+            ).search,
+        ),
+        (
+            PullError.MISCONFIGURED,
+            re.compile(
+                r"server gave HTTP response to HTTPS client|"
+                r"Client sent an HTTP request to an HTTPS server",
+                re.I,
+            ).search,
+        ),
+        (PullError.MISCONFIGURED, _bad_request_for_manifest),
+        (PullError.UNREACHABLE, _closed_before_answering),
+        # A 5xx from the registry, its token server or a proxy before them (rate limits, which
+        # some registries send as 503, are matched above). Go's net/http status texts; containerd
+        # `unexpected status ...: 503 Service Unavailable`, CRI-O `received unexpected HTTP status:
+        # 500 Internal Server Error`, older c/image `Invalid status code returned when fetching
+        # blob 504`, the kubelet's `StatusCode: 502`.
+        (
+            PullError.REGISTRY_ERROR,
+            re.compile(
+                r"\b5\d\d (?:Internal Server Error|Bad Gateway|Service (?:Temporarily )?Unavailable|"
+                r"Gateway Time-?out|Not Implemented|HTTP Version Not Supported|Insufficient Storage|"
+                r"Loop Detected|Network Authentication Required|Variant Also Negotiates|"
+                r"Not Extended)\b|"
+                r"(?:status(?: code)?(?: from registry)?|StatusCode)[:=]? ?5\d\d\b|"
+                r"fetching blob 5\d\d\b|"
+                r"\(?HTTP(?: code)? 5\d\d\b",
+                re.I,
+            ).search,
+        ),
+        (
+            PullError.UNREACHABLE,
+            re.compile(
+                r"no such host|i/o timeout|connection refused|x509: |tls: |"
+                r"network is unreachable|no route to host|host is unreachable|TLS handshake timeout|"
+                r"connection reset by peer|server misbehaving|certificate signed by unknown authority|"
+                r"lookup \S+(?: on \S+)?: Try again|Temporary failure in name resolution|"
+                r"connect: connection timed out|registry is unavailable|RegistryUnavailable",
+                re.I,
+            ).search,
+        ),
+        (
+            PullError.TIMEOUT,
+            re.compile(
+                r"context canceled|context deadline exceeded|"
+                r"code = (?:Canceled|DeadlineExceeded) desc",
+                re.I,
+            ).search,
+        ),
+        (
+            PullError.AUTH,
+            re.compile(
+                r"pull access denied|40[13] \(?(?:Unauthorized|Forbidden)|no basic auth credentials|"
+                r"\bunauthorized\b|authentication required|insufficient_scope|"
+                r"requested access to the resource is denied|failed to authorize|denied: |"
+                r"invalid username/password|unauthenticated|"
+                # The status code alone, should a cut text end before its phrase (`401 Unauthor`).
+                r"(?:failed with status code \[[^\]\n]{0,256}\]|request to \S+|unexpected status(?: code "
+                r"\S+)?): 40[13]\b",
+                re.I,
+            ).search,
+        ),
+        (
+            PullError.NOT_FOUND,
+            re.compile(
+                r"manifest unknown|not found|404 Not Found|name unknown|"
+                r"repository name not known to registry",
+                re.I,
+            ).search,
+        ),
+    )
+
 
 # For several credentials: the attempt that got furthest says most. An answer other than an
 # auth failure means some credential was accepted (or never reached auth), so "credentials
@@ -313,7 +331,7 @@ _AGGREGATE_PRIORITY = (
 # How one credential's error starts, for containerd 1.6-2.x, CRI-O and dockershim, with or
 # without the gRPC prefix. Splitting an aggregate only at ", " followed by one of these keeps
 # the commas inside an error ("pull access denied, repository does not exist ...") intact.
-_ATTEMPT_HEAD = re.compile(
+_ATTEMPT_HEAD = _LazyPattern(
     r"rpc error: code = \w+ desc = |failed to pull and unpack image |failed to pull image |"
     r"failed to resolve reference |failed to resolve image|failed to copy|failed to do request|"
     r"failed to authorize|failed to fetch|pulling from host |unexpected status|"
@@ -328,7 +346,7 @@ _ATTEMPT_HEAD = re.compile(
 
 
 def _first_match(text: str) -> PullError:
-    for kind, matches in _CLASSIFIERS:
+    for kind, matches in _classifiers():
         if matches(text):
             return kind
     return PullError.UNKNOWN
@@ -389,7 +407,7 @@ def pull_attempts(message: str) -> tuple[PullAttempt, ...]:
 # `anonymous token`; so a 401 status after retries, or an `oauth token` refused, means that
 # credentials were sent. containerd 1.6 says `pulling from host ... failed with status code
 # [manifests ...]: 401 Unauthorized` for both (real-node.md), so its text tells nothing.
-_CREDENTIALS_SENT = re.compile(
+_CREDENTIALS_SENT = _LazyPattern(
     r"unexpected status from (?:HEAD|GET) request to \S+: 401 Unauthorized|"
     r"failed to fetch oauth token"
 )

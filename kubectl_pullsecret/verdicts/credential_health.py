@@ -24,8 +24,8 @@ from kubectl_pullsecret.kubelet.docker_config import DecodedSecret, RegistryEntr
 from kubectl_pullsecret.kubelet.keyring import GoURLError, normalize_key
 from kubectl_pullsecret.verdicts import catalogue
 from kubectl_pullsecret.verdicts.catalogue import Problem
+from kubectl_pullsecret.verdicts.expiry import ExpiryPolicy
 
-DEFAULT_EXPIRY_WARNING = 24 * 3600.0
 # Dates outside these are not believed: a token's claims are written by whoever made it.
 _EARLIEST, _LATEST = 946684800, 253402300799  # 2000-01-01, 9999-12-31
 _MAX_TOKEN = 64 << 10  # real tokens are a few kB; anything larger is not decoded
@@ -103,14 +103,6 @@ def credential_expiry(
         if (when := jwt_expiry(token)) is not None:
             found.append(Expiry(f"{name} (a JWT; the kubelet does not use it)", when))
     return found
-
-
-@dataclass(frozen=True)
-class ExpiryPolicy:
-    """The time to judge expiry at, and how soon an expiry is worth a warning."""
-
-    now: float
-    window: float = DEFAULT_EXPIRY_WARNING
 
 
 def iso(epoch: float) -> str:

@@ -58,3 +58,28 @@ def test_a_socks_proxy_goes_through_the_kubernetes_client(monkeypatch: pytest.Mo
     monkeypatch.setenv("HTTPS_PROXY", "socks5://proxy.corp:1080")
     assert not usable_here(server, {"token": "t"})
     assert not usable_here({"server": "https://a:1"}, {"auth-provider": {"name": "oidc"}})
+
+
+@pytest.mark.parametrize(
+    ("no_proxy", "server", "direct"),
+    [
+        # golang.org/x/net/http/httpproxy (TestUseProxy's cases): a name spares its subdomains,
+        # a leading dot or `*.` only the subdomains and the name itself, ports must agree.
+        ("corp.example", "https://api.corp.example:6443", True),
+        ("corp.example", "https://notcorp.example:6443", False),
+        ("*.corp.example", "https://api.corp.example:6443", True),
+        ("api.corp.example:6443", "https://api.corp.example:6443", True),
+        ("api.corp.example:443", "https://api.corp.example:6443", False),
+        ("10.0.0.0/8", "https://10.20.30.40:6443", True),
+        ("10.0.0.0/8", "https://11.0.0.1:6443", False),
+        ("[2001:db8::1]:6443", "https://[2001:db8::1]:6443", True),
+        ("*", "https://anything.example:6443", True),
+        (" API.Corp.Example ", "https://api.corp.example:6443", True),
+    ],
+)
+def test_no_proxy_entries_as_go_reads_them(
+    monkeypatch: pytest.MonkeyPatch, no_proxy: str, server: str, direct: bool
+) -> None:
+    monkeypatch.setenv("https_proxy", "proxy.corp:3128")  # the lower-case name, no scheme
+    monkeypatch.setenv("no_proxy", no_proxy)
+    assert proxy_for({"server": server}) == ("" if direct else "http://proxy.corp:3128")
