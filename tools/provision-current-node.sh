@@ -173,5 +173,5 @@ for b in "${k8s_binaries[@]}"; do link "$k8s_dir" "$b"; done
 for b in containerd containerd-shim-runc-v2 ctr; do link "$containerd_dir" "$b"; done
 link "$runc_dir" runc
 link "$etcd_dir" etcd
-log "binaries ready in $assets"
+log "binaries ready in $assets (${SECONDS} s)"
 echo "$assets"

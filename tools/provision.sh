@@ -176,5 +176,5 @@ for b in "${wanted[@]}"; do
   [ -x "$assets.tmp/$b" ] || die "the build did not produce $b"
   mv -f "$assets.tmp/$b" "$assets/$b"
 done
-log "binaries ready in $assets"
+log "binaries ready in $assets (${SECONDS} s)"
 echo "$assets"
